@@ -1,0 +1,39 @@
+#!/bin/bash
+# Install what building, running and testing the fork needs, on Debian 12.
+# Idempotent and quick when everything is already there.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+PACKAGES=(
+    # toolchain; gcc-multilib builds the 16/32-bit option ROMs and payloads
+    build-essential gcc-multilib ccache git pkg-config python3 python3-venv
+    flex bison ninja-build dpkg-dev xz-utils cpio
+    # the fork's named dependencies
+    libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+    # firmware, as Debian's qemu uses it
+    seabios ipxe-qemu
+    # the demo guest of 'make run'
+    busybox-static
+    # benchmarks
+    valgrind
+)
+BACKPORTS=(meson python3-pycotap)   # meson >= 1.5 is only in backports
+
+missing=()
+for p in "${PACKAGES[@]}" "${BACKPORTS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+        missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ] && dpkg --compare-versions \
+        "$(dpkg-query -W -f='${Version}' meson)" ge 1.5; then
+    exit 0
+fi
+[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root to install them"
+
+"$TOP/scripts/apt-sources.sh"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq -t "$(. /etc/os-release; echo "$VERSION_CODENAME")-backports" \
+    "${BACKPORTS[@]}" >/dev/null
+apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+note "build dependencies installed"
