@@ -1,0 +1,136 @@
+/*
+ * Guest payload kit: the qtest side
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "guest-payload.h"
+#include "qobject/qdict.h"
+
+/* Set by meson: where the payload ELF files are built. */
+#ifndef GUEST_PAYLOAD_DIR
+#error GUEST_PAYLOAD_DIR must name the payload build directory
+#endif
+
+typedef struct GuestPayloadTest {
+    GuestPayloadTestFunc *fn;
+    GuestPayloadAccel accel;
+} GuestPayloadTest;
+
+const char *guest_payload_accel_name(GuestPayloadAccel accel)
+{
+    return accel == GUEST_PAYLOAD_KVM ? "kvm" : "tcg";
+}
+
+bool guest_payload_accel_usable(GuestPayloadAccel accel, const char **reason)
+{
+    switch (accel) {
+    case GUEST_PAYLOAD_KVM:
+        if (!qtest_has_accel("kvm")) {
+            *reason = "KVM not usable here: /dev/kvm missing or not "
+                      "read-writable, or QEMU built without KVM";
+            return false;
+        }
+        return true;
+    case GUEST_PAYLOAD_TCG:
+        if (!qtest_has_accel("tcg")) {
+            *reason = "QEMU built without TCG";
+            return false;
+        }
+        return true;
+    }
+    g_assert_not_reached();
+}
+
+static void guest_payload_test_run(const void *opaque)
+{
+    const GuestPayloadTest *t = opaque;
+    const char *reason;
+
+    if (!guest_payload_accel_usable(t->accel, &reason)) {
+        g_test_skip(reason);
+        return;
+    }
+    t->fn(t->accel);
+}
+
+void guest_payload_add_test(const char *path, GuestPayloadTestFunc *fn)
+{
+    static const GuestPayloadAccel accels[] = {
+        GUEST_PAYLOAD_KVM, GUEST_PAYLOAD_TCG,
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(accels); i++) {
+        GuestPayloadTest *t = g_new(GuestPayloadTest, 1);
+        g_autofree char *full = g_strdup_printf(
+            "%s/%s", path, guest_payload_accel_name(accels[i]));
+
+        t->fn = fn;
+        t->accel = accels[i];
+        qtest_add_data_func_full(full, t, guest_payload_test_run, g_free);
+    }
+}
+
+static void assert_accel(QTestState *qts, GuestPayloadAccel accel)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-kvm'}");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    bool kvm = qdict_get_bool(ret, "enabled");
+
+    g_assert_cmpint(kvm, ==, accel == GUEST_PAYLOAD_KVM);
+    qobject_unref(rsp);
+}
+
+QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
+                                const char *extra_fmt, ...)
+{
+    g_autofree char *extra = NULL;
+    g_autofree char *elf = g_strdup_printf("%s/%s.elf", GUEST_PAYLOAD_DIR,
+                                           name);
+    QTestState *qts;
+    va_list ap;
+
+    g_assert(g_file_test(elf, G_FILE_TEST_EXISTS));
+    va_start(ap, extra_fmt);
+    extra = g_strdup_vprintf(extra_fmt ? extra_fmt : "", ap);
+    va_end(ap);
+
+    /*
+     * The payload ends its run with a reset request: make that stop the
+     * VM (SHUTDOWN event, RAM kept) instead of rebooting it.
+     */
+    qts = qtest_initf("-accel %s -S -nodefaults -display none "
+                      "-action reboot=shutdown,shutdown=pause "
+                      "-kernel %s %s",
+                      guest_payload_accel_name(accel), elf, extra);
+    assert_accel(qts, accel);
+    return qts;
+}
+
+void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value)
+{
+    g_assert_cmpuint(index, <, GUEST_PAYLOAD_NR_INPUTS);
+    qtest_writeq(qts, GUEST_PAYLOAD_MAILBOX_ADDR +
+                 offsetof(GuestPayloadMailbox, inputs[index]), value);
+}
+
+void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb)
+{
+    qtest_memread(qts, GUEST_PAYLOAD_MAILBOX_ADDR, mb, sizeof(*mb));
+}
+
+void guest_payload_run(QTestState *qts, GuestPayloadMailbox *mb)
+{
+    QDict *ev;
+
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    ev = qtest_qmp_eventwait_ref(qts, "SHUTDOWN");
+    g_assert_cmpstr(qdict_get_str(ev, "reason"), ==, "guest-reset");
+    qobject_unref(ev);
+
+    guest_payload_read_mailbox(qts, mb);
+    g_assert_cmphex(mb->magic, ==, GUEST_PAYLOAD_MAGIC_DONE);
+}

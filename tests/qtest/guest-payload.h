@@ -1,0 +1,59 @@
+/*
+ * Guest payload kit: the qtest side
+ *
+ * Boots a payload of tests/qtest/guest-payload/ under KVM or TCG, feeds it
+ * inputs through the mailbox and collects its results.  Tests that need an
+ * accelerator this host cannot provide are skipped with the reason.
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef QTEST_GUEST_PAYLOAD_H
+#define QTEST_GUEST_PAYLOAD_H
+
+#include "libqtest.h"
+#include "guest-payload/mailbox.h"
+
+typedef enum GuestPayloadAccel {
+    GUEST_PAYLOAD_KVM,
+    GUEST_PAYLOAD_TCG,
+} GuestPayloadAccel;
+
+typedef void GuestPayloadTestFunc(GuestPayloadAccel accel);
+
+/* The name -accel takes. */
+const char *guest_payload_accel_name(GuestPayloadAccel accel);
+
+/* Whether @accel can run payloads here; if not, *@reason says why. */
+bool guest_payload_accel_usable(GuestPayloadAccel accel, const char **reason);
+
+/*
+ * Register @fn as "@path/kvm" and "@path/tcg".  A variant whose accelerator
+ * is not usable here is reported as skipped, with the reason.
+ */
+void guest_payload_add_test(const char *path, GuestPayloadTestFunc *fn);
+
+/*
+ * Start QEMU stopped (-S) with payload @name (e.g. "msr-readback") under
+ * @accel, plus @extra_fmt arguments.  Asserts that QEMU really runs the
+ * requested accelerator.
+ */
+QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
+                                const char *extra_fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* Write inputs[@index] before the payload runs. */
+void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value);
+
+/* Read the whole mailbox. */
+void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb);
+
+/*
+ * Let the payload run ('cont') and wait for it to finish: returns with the
+ * VM stopped, RAM intact, and @mb holding its results.
+ */
+void guest_payload_run(QTestState *qts, GuestPayloadMailbox *mb);
+
+#endif
