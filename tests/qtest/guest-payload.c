@@ -88,12 +88,12 @@ QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
                                 const char *extra_fmt, ...)
 {
     g_autofree char *extra = NULL;
-    g_autofree char *elf = g_strdup_printf("%s/%s.elf", GUEST_PAYLOAD_DIR,
+    g_autofree char *bin = g_strdup_printf("%s/%s.bin", GUEST_PAYLOAD_DIR,
                                            name);
     QTestState *qts;
     va_list ap;
 
-    g_assert(g_file_test(elf, G_FILE_TEST_EXISTS));
+    g_assert(g_file_test(bin, G_FILE_TEST_EXISTS));
     va_start(ap, extra_fmt);
     extra = g_strdup_vprintf(extra_fmt ? extra_fmt : "", ap);
     va_end(ap);
@@ -104,8 +104,8 @@ QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
      */
     qts = qtest_initf("-accel %s -S -nodefaults -display none "
                       "-action reboot=shutdown,shutdown=pause "
-                      "-kernel %s %s",
-                      guest_payload_accel_name(accel), elf, extra);
+                      "-bios %s %s",
+                      guest_payload_accel_name(accel), bin, extra);
     assert_accel(qts, accel);
     return qts;
 }
@@ -122,14 +122,53 @@ void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb)
     qtest_memread(qts, GUEST_PAYLOAD_MAILBOX_ADDR, mb, sizeof(*mb));
 }
 
+/*
+ * Wait for the VM to stop; return the STOP event and, through @shutdown,
+ * the SHUTDOWN event that preceded it, if any.  Events that arrived while
+ * a command was waiting for its answer are buffered by libqtest.
+ */
+static QDict *wait_for_stop(QTestState *qts, QDict **shutdown)
+{
+    QDict *stop = qtest_qmp_event_ref(qts, "STOP");
+
+    *shutdown = qtest_qmp_event_ref(qts, "SHUTDOWN");
+    while (!stop) {
+        QDict *msg = qtest_qmp_receive_dict(qts);
+        const char *event = qdict_haskey(msg, "event") ?
+                            qdict_get_str(msg, "event") : "";
+
+        if (!strcmp(event, "STOP")) {
+            stop = msg;
+        } else if (!strcmp(event, "SHUTDOWN") && !*shutdown) {
+            *shutdown = msg;
+        } else {
+            qobject_unref(msg);
+        }
+    }
+    return stop;
+}
+
 void guest_payload_run(QTestState *qts, GuestPayloadMailbox *mb)
 {
-    QDict *ev;
+    QDict *rsp, *stop, *shutdown;
 
     qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
-    ev = qtest_qmp_eventwait_ref(qts, "SHUTDOWN");
-    g_assert_cmpstr(qdict_get_str(ev, "reason"), ==, "guest-reset");
-    qobject_unref(ev);
+
+    /*
+     * The payload's reset request stops the VM in state 'shutdown' (see
+     * guest_payload_start()); anything going wrong, a KVM internal error
+     * say, stops it in another state.
+     */
+    stop = wait_for_stop(qts, &shutdown);
+    rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "status"),
+                    ==, "shutdown");
+    g_assert(shutdown);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(shutdown, "data"),
+                                  "reason"), ==, "guest-reset");
+    qobject_unref(rsp);
+    qobject_unref(stop);
+    qobject_unref(shutdown);
 
     guest_payload_read_mailbox(qts, mb);
     g_assert_cmphex(mb->magic, ==, GUEST_PAYLOAD_MAGIC_DONE);

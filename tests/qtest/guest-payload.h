@@ -36,7 +36,8 @@ bool guest_payload_accel_usable(GuestPayloadAccel accel, const char **reason);
 void guest_payload_add_test(const char *path, GuestPayloadTestFunc *fn);
 
 /*
- * Start QEMU stopped (-S) with payload @name (e.g. "msr-readback") under
+ * Start QEMU stopped (-S) with payload @name (e.g. "msr-readback") as its
+ * firmware, under
  * @accel, plus @extra_fmt arguments.  Asserts that QEMU really runs the
  * requested accelerator.
  */

@@ -1,10 +1,14 @@
 /*
  * Guest payload kit: what a payload program can use
  *
- * A payload is a tiny freestanding 32-bit protected-mode program, booted
- * with -kernel (multiboot).  It defines payload_main(); the kit sets up a
- * flat GDT and an IDT whose handlers log every exception to the mailbox,
- * then calls it, and ends the run when it returns.
+ * A payload is a tiny freestanding 32-bit protected-mode program that is
+ * its guest's firmware (-bios NAME.bin).  It defines payload_main(); the
+ * kit enters flat protected mode (paging off), sets up an IDT whose
+ * handlers log every exception to the mailbox, calls payload_main(), and
+ * ends the run when it returns.
+ *
+ * Exception handlers return with POPF/RET, not IRET (see start.S): NMIs
+ * stay blocked after the first NMI handler returns.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *

@@ -1,0 +1,74 @@
+# qemu-resilient: a patch queue on QEMU as Debian packages it.
+#
+#   make run     build, then boot the demo Linux guest to a shell
+#   make check   build, then run every test; ends with 'N passed, N failed'
+#
+# See README.rst for the rest.
+
+SHELL := /bin/bash
+BUILD := build
+QEMU_BUILD := $(BUILD)/qemu
+VANILLA_BUILD := $(BUILD)/vanilla
+NINJA := ninja
+# Everything the fork's configure is a function of.
+CONFIG_INPUTS := configure upstream.pin resilient-version
+
+.PHONY: all build deps prepare run check check-upstream \
+        check-series checkpatch bench vanilla export-patches clean distclean
+
+all: build
+
+deps:
+	@scripts/install-build-deps.sh
+
+prepare: deps
+	@scripts/prepare-tree.sh
+
+$(QEMU_BUILD)/build.ninja: $(CONFIG_INPUTS) | deps
+	@scripts/prepare-tree.sh
+	./configure
+	@touch $@
+
+# prepare-tree runs every time: it is a no-op when nothing changed, and it
+# links overlay files added since the last build into the tree.
+build: $(QEMU_BUILD)/build.ninja
+	@scripts/prepare-tree.sh
+	@$(NINJA) -C $(QEMU_BUILD)
+	@scripts/link-firmware.sh $(QEMU_BUILD)
+
+run: build
+	@scripts/run-guest.sh
+
+check: build
+	@scripts/check.py
+
+check-upstream: build
+	@scripts/check.py --upstream-full
+
+check-series: prepare
+	@scripts/check-series.sh
+
+checkpatch: prepare
+	@scripts/checkpatch.sh
+
+$(VANILLA_BUILD)/build.ninja: $(CONFIG_INPUTS) | deps
+	./configure --vanilla
+	@touch $@
+
+vanilla: $(VANILLA_BUILD)/build.ninja
+	@$(NINJA) -C $(VANILLA_BUILD) qemu-system-x86_64
+	@scripts/link-firmware.sh $(VANILLA_BUILD)
+
+bench: build vanilla
+	@scripts/bench.py
+
+export-patches:
+	@scripts/export-patches.sh
+
+clean:
+	@[ ! -f $(QEMU_BUILD)/build.ninja ] || $(NINJA) -C $(QEMU_BUILD) clean
+	@[ ! -f $(VANILLA_BUILD)/build.ninja ] || $(NINJA) -C $(VANILLA_BUILD) clean
+
+# Keeps the download cache (outside the clone).
+distclean:
+	rm -rf $(BUILD)

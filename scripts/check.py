@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Run every test of qemu-resilient and print one summary line.
+
+  scripts/check.py                  the fork's tests + upstream's qtest-x86_64
+                                    suite minus scripts/upstream-qtest-exclude.txt
+  scripts/check.py --upstream-full  the same with the whole upstream suite
+
+Counts are of individual test cases: TAP subtests of meson tests, and one
+each for the fork's script-level checks.  The last line reads
+'N passed, N failed, N skipped'.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, 'build', 'qemu')
+EXCLUDE = os.path.join(TOP, 'scripts', 'upstream-qtest-exclude.txt')
+
+TAP_RE = re.compile(r'^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b(.*))?', re.I)
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+        self.skips = []
+
+    def add(self, name, result, why=''):
+        if result == 'pass':
+            self.passed += 1
+        elif result == 'skip':
+            self.skipped += 1
+            self.skips.append(f'{name}: {why}'.rstrip(': '))
+        else:
+            self.failed += 1
+            self.failures.append(f'{name}: {why}'.rstrip(': '))
+
+
+def step(title):
+    print(f'\n=== {title}', flush=True)
+
+
+def run_script(tally, name, argv, timeout):
+    """A script-level check: one test case, passed when it exits 0."""
+    step(name)
+    start = time.monotonic()
+    try:
+        rc = subprocess.run(argv, cwd=TOP, timeout=timeout).returncode
+        why = f'exit status {rc}' if rc else ''
+    except subprocess.TimeoutExpired:
+        rc, why = 1, f'timed out after {timeout} s'
+    print(f'--- {name}: {"ok" if rc == 0 else "FAILED"} '
+          f'({time.monotonic() - start:.0f} s)', flush=True)
+    tally.add(name, 'pass' if rc == 0 else 'fail', why)
+
+
+def count_meson_log(tally, logfile):
+    with open(logfile) as f:
+        for line in f:
+            t = json.loads(line)
+            name, res = t['name'], t['result']
+            subtests = 0
+            for out in (t.get('stdout') or '').splitlines():
+                m = TAP_RE.match(out.strip())
+                if not m:
+                    continue
+                subtests += 1
+                sub = f'{name} {out.strip()}'
+                if m.group(3) and m.group(3).upper() == 'SKIP':
+                    tally.add(sub, 'skip', m.group(4).strip())
+                elif m.group(1) == 'ok':
+                    tally.add(sub, 'pass')
+                else:
+                    tally.add(sub, 'fail')
+            if res in ('OK', 'EXPECTEDFAIL') and subtests == 0:
+                tally.add(name, 'pass')
+            elif res == 'SKIP' and subtests == 0:
+                tally.add(name, 'skip', 'skipped by the test')
+            elif res not in ('OK', 'SKIP', 'EXPECTEDFAIL'):
+                # A crash or timeout after some subtests passed.
+                tally.add(name, 'fail', f'meson result {res}')
+
+
+def run_meson(tally, title, logbase, args):
+    step(title)
+    start = time.monotonic()
+    subprocess.run(['meson', 'test', '-C', BUILD, '--no-rebuild',
+                    '--print-errorlogs', '--logbase', logbase] + args,
+                   cwd=TOP)
+    print(f'--- {title}: {time.monotonic() - start:.0f} s', flush=True)
+    logfile = os.path.join(BUILD, 'meson-logs', logbase + '.json')
+    if not os.path.exists(logfile):
+        tally.add(title, 'fail', 'meson wrote no test log')
+        return
+    count_meson_log(tally, logfile)
+
+
+def upstream_tests(full):
+    out = subprocess.run(['meson', 'test', '-C', BUILD, '--no-rebuild',
+                          '--list', '--suite', 'qtest-x86_64'],
+                         capture_output=True, text=True, check=True).stdout
+    names = [line.split(' / ')[-1].strip() for line in out.splitlines()
+             if line.strip()]
+    excluded = {}
+    with open(EXCLUDE) as f:
+        for line in f:
+            if line.strip() and not line.startswith('#'):
+                name, why = line.split(None, 1)
+                excluded[name] = why.strip()
+    if full:
+        return names, {}
+    return [n for n in names if n not in excluded], \
+        {n: w for n, w in excluded.items() if n in names}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--upstream-full', action='store_true',
+                        help='run the whole upstream qtest-x86_64 suite')
+    opts = parser.parse_args()
+
+    tally = Tally()
+    start = time.monotonic()
+
+    # Build what the tests need (the payloads, the test binaries).
+    subprocess.run(['ninja', '-C', BUILD], check=True, cwd=TOP)
+
+    run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
+    run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
+    run_meson(tally, "the fork's tests (suite 'resilient')", 'resilient',
+              ['--suite', 'resilient'])
+    run_script(tally, 'boot-smoke', ['scripts/boot-smoke.py'], 600)
+
+    names, excluded = upstream_tests(opts.upstream_full)
+    run_meson(tally, "upstream's qtest-x86_64", 'upstream', names)
+    for name, why in excluded.items():
+        tally.add(name, 'skip', 'not run: ' + why)
+
+    step('summary')
+    for s in tally.skips:
+        print(f'skipped: {s}')
+    for f in tally.failures:
+        print(f'FAILED:  {f}')
+    print(f'total time {time.monotonic() - start:.0f} s')
+    print(f'{tally.passed} passed, {tally.failed} failed, '
+          f'{tally.skipped} skipped')
+    return 1 if tally.failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
