@@ -10,6 +10,11 @@ BUILD := build
 QEMU_BUILD := $(BUILD)/qemu
 VANILLA_BUILD := $(BUILD)/vanilla
 NINJA := ninja
+# ccache: key objects by paths relative to the clone and not by its
+# directory, so that a fresh clone elsewhere (CI's) reuses the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 # Everything the fork's configure is a function of.
 CONFIG_INPUTS := configure upstream.pin resilient-version
 

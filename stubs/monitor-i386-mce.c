@@ -1,0 +1,16 @@
+/*
+ * x-inject-mce for targets other than x86
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-memory-error.h"
+
+void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
+                      uint64_t mcg_status, uint64_t addr, uint64_t misc,
+                      bool has_broadcast, bool broadcast, Error **errp)
+{
+    error_setg(errp, "MCE injection is only available on x86");
+}

@@ -1,0 +1,78 @@
+/*
+ * AMD Scalable MCA (SMCA) bank MSRs for AMD-vendor vCPUs
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TARGET_I386_MCE_SMCA_H
+#define TARGET_I386_MCE_SMCA_H
+
+/*
+ * Each bank has 16 MSRs from MSR_SMCA_BANK_BASE + 0x10 * bank (AMD APM
+ * vol. 2, 9.3): CTL, STATUS, ADDR and MISC0 are the legacy MCi_ registers
+ * under other numbers; DESTAT and DEADDR hold the deferred error logged in
+ * the bank.
+ */
+#define MSR_SMCA_BANK_BASE      0xc0002000
+#define MSR_SMCA_BANK_STRIDE    0x10
+#define MSR_SMCA_MAX_BANKS      32      /* the architectural range */
+
+#define SMCA_CTL                0x0
+#define SMCA_STATUS             0x1
+#define SMCA_ADDR               0x2
+#define SMCA_MISC0              0x3
+#define SMCA_CONFIG             0x4
+#define SMCA_IPID               0x5
+#define SMCA_SYND               0x6
+#define SMCA_DESTAT             0x8
+#define SMCA_DEADDR             0x9
+#define SMCA_MISC1              0xa
+#define SMCA_MISC4              0xd
+
+#define MSR_SMCA_DESTAT(bank) \
+    (MSR_SMCA_BANK_BASE + MSR_SMCA_BANK_STRIDE * (bank) + SMCA_DESTAT)
+
+/* MSR_K7_HWCR: writing non-zero MCi_STATUS values is allowed. */
+#define HWCR_MCSTATUSWREN       (1ULL << 18)
+
+/* The per-bank state that the legacy MCi_ registers do not hold. */
+typedef struct X86SMCABank {
+    uint64_t config;
+    uint64_t synd;
+    uint64_t destat;
+    uint64_t deaddr;
+} X86SMCABank;
+
+typedef struct X86SMCAState {
+    X86SMCABank banks[MCE_BANKS_DEF];
+} X86SMCAState;
+
+/* Whether @cpu emulates the SMCA MSRs (property x-amd-smca-msrs). */
+bool x86_smca_msrs_enabled(X86CPU *cpu);
+
+/* Whether @msr is in the SMCA bank range, emulated or not. */
+static inline bool x86_smca_is_msr(uint32_t msr)
+{
+    return msr >= MSR_SMCA_BANK_BASE &&
+           msr < MSR_SMCA_BANK_BASE + MSR_SMCA_BANK_STRIDE * MSR_SMCA_MAX_BANKS;
+}
+
+/*
+ * Guest accesses to an SMCA MSR, from TCG's MSR helpers and KVM's
+ * userspace MSR exits alike; false means #GP.
+ */
+bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val);
+bool x86_smca_wrmsr(X86CPU *cpu, uint32_t msr, uint64_t val);
+
+/*
+ * A machine check was logged in @bank with @status (on the vCPU's thread,
+ * state synchronized): a deferred error also goes to DESTAT/DEADDR.
+ */
+void x86_smca_log_error(X86CPU *cpu, int bank, uint64_t status,
+                        uint64_t addr);
+
+extern const VMStateDescription vmstate_smca;
+
+#endif

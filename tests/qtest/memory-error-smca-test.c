@@ -1,0 +1,185 @@
+/*
+ * AMD SMCA bank MSRs: a deferred memory error, as an AMD guest sees it
+ *
+ * QEMU logs an action-optional memory error for an AMD guest as a
+ * deferred error in bank 9; Linux guests then read it through the SMCA
+ * MSRs and clear MCA_DESTAT.  Without the fork's emulation those
+ * accesses raise #GP under KVM (and the guest panics); under TCG they
+ * silently read zero.  The smca-msrs payload makes the accesses and this
+ * test checks each one's vector and value, with the emulation on (AMD),
+ * off (x-amd-smca-msrs=off) and not applicable (Intel vCPU).
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qobject/qdict.h"
+#include "guest-payload.h"
+#include "guest-payload/smca-msrs.h"
+
+#define VECTOR_GP       13
+#define NO_FAULT        0xffffffffu
+
+#define BANK            9
+#define MCI_VAL         (1ULL << 63)
+#define MCI_EN          (1ULL << 60)
+#define MCI_MISCV       (1ULL << 59)
+#define MCI_ADDRV       (1ULL << 58)
+#define MCI_DEFERRED    (1ULL << 44)
+#define MCI_POISON      (1ULL << 43)
+/* What QEMU logs for an action-optional memory error on AMD */
+#define AMD_AO_STATUS   (MCI_VAL | MCI_EN | MCI_MISCV | MCI_ADDRV | \
+                         MCI_DEFERRED | MCI_POISON)
+#define AMD_AO_MISC     0x8c    /* physical address, LSB 12 */
+
+typedef struct SmcaResult {
+    GuestPayloadMailbox mb;
+} SmcaResult;
+
+static uint32_t step_vector(const SmcaResult *r, unsigned step)
+{
+    return r->mb.values[2 * step];
+}
+
+static uint64_t step_value(const SmcaResult *r, unsigned step)
+{
+    return r->mb.values[2 * step + 1];
+}
+
+static void assert_step_ok(const SmcaResult *r, unsigned step)
+{
+    if (step_vector(r, step) != NO_FAULT) {
+        g_test_message("step %u raised vector %u", step,
+                       step_vector(r, step));
+    }
+    g_assert_cmphex(step_vector(r, step), ==, NO_FAULT);
+}
+
+static void assert_step_gp(const SmcaResult *r, unsigned step)
+{
+    if (step_vector(r, step) != VECTOR_GP) {
+        g_test_message("step %u: expected #GP, vector 0x%x", step,
+                       step_vector(r, step));
+    }
+    g_assert_cmphex(step_vector(r, step), ==, VECTOR_GP);
+}
+
+/* Log a deferred error in BANK at @addr, run the payload. */
+static void run_smca_payload(GuestPayloadAccel accel, const char *cpu,
+                             uint64_t addr, SmcaResult *r)
+{
+    QTestState *qts = guest_payload_start(accel, "smca-msrs", "-cpu %s", cpu);
+    QDict *ev, *data;
+
+    guest_payload_set_input(qts, SMCA_MSRS_IN_BANK, BANK);
+    guest_payload_set_input(qts, SMCA_MSRS_IN_VALUE,
+                            g_test_rand_int_range(1, INT32_MAX));
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'x-inject-mce', 'arguments': {"
+        " 'cpu-index': 0, 'bank': %d, 'status': %" PRIu64 ","
+        " 'mcg-status': 0, 'addr': %" PRIu64 ", 'misc': %d}}",
+        BANK, (uint64_t)AMD_AO_STATUS, addr, AMD_AO_MISC);
+
+    ev = qtest_qmp_eventwait_ref(qts, "MEMORY_FAILURE");
+    data = qdict_get_qdict(ev, "data");
+    g_assert_cmpstr(qdict_get_str(data, "recipient"), ==, "guest");
+    g_assert_cmpstr(qdict_get_str(data, "action"), ==, "inject");
+    g_assert_false(qdict_get_bool(qdict_get_qdict(data, "flags"),
+                                  "action-required"));
+    qobject_unref(ev);
+
+    guest_payload_run(qts, &r->mb);
+    g_assert_cmpuint(r->mb.status, ==, GUEST_PAYLOAD_STATUS_PASS);
+    qtest_quit(qts);
+}
+
+static uint64_t random_gpa(void)
+{
+    /* A page in the first 64 MiB of guest RAM, above the payload. */
+    return (uint64_t)g_test_rand_int_range(0x400, 0x4000) << 12;
+}
+
+static void test_amd_deferred(GuestPayloadAccel accel)
+{
+    uint64_t addr = random_gpa();
+    SmcaResult r;
+
+    run_smca_payload(accel, "qemu64,vendor=AuthenticAMD", addr, &r);
+
+    /* The legacy registers, read through their SMCA numbers */
+    assert_step_ok(&r, SMCA_STEP_READ_STATUS);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_STATUS), ==,
+                    AMD_AO_STATUS);
+    assert_step_ok(&r, SMCA_STEP_READ_ADDR);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_ADDR), ==, addr);
+
+    /* The deferred error, in DESTAT/DEADDR too */
+    assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==,
+                    AMD_AO_STATUS);
+    assert_step_ok(&r, SMCA_STEP_READ_DEADDR);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, addr);
+    assert_step_ok(&r, SMCA_STEP_READ_IPID);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_IPID), ==, 0);
+
+    /* Non-zero needs HWCR.McStatusWrEn; zero clears, as Linux does */
+    assert_step_gp(&r, SMCA_STEP_WRITE_DESTAT_VALUE);
+    assert_step_ok(&r, SMCA_STEP_CLEAR_DESTAT);
+    assert_step_ok(&r, SMCA_STEP_READ_DESTAT_CLEARED);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT_CLEARED), ==, 0);
+    assert_step_ok(&r, SMCA_STEP_CLEAR_MCI_STATUS);
+    assert_step_ok(&r, SMCA_STEP_READ_STATUS_CLEARED);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_STATUS_CLEARED), ==, 0);
+
+    /* MCA_CONFIG keeps its defined bits; the rest of the range #GPs */
+    assert_step_ok(&r, SMCA_STEP_WRITE_CONFIG);
+    assert_step_ok(&r, SMCA_STEP_READ_CONFIG);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_CONFIG), ==,
+                    SMCA_MSRS_CONFIG_MCAXEN);
+    assert_step_gp(&r, SMCA_STEP_WRITE_CONFIG_RESERVED);
+    assert_step_gp(&r, SMCA_STEP_READ_RESERVED_REG);
+    g_assert_cmpuint(r.mb.values[SMCA_MSRS_OUT_NBANKS], >, BANK);
+    assert_step_gp(&r, SMCA_STEP_READ_BEYOND_BANKS);
+}
+
+/* Without the emulation every SMCA access #GPs; MCi_STATUS still works. */
+static void assert_no_smca(const SmcaResult *r)
+{
+    for (unsigned step = 0; step < SMCA_STEP_NR; step++) {
+        if (step == SMCA_STEP_CLEAR_MCI_STATUS) {
+            assert_step_ok(r, step);
+        } else {
+            assert_step_gp(r, step);
+        }
+    }
+}
+
+static void test_amd_smca_off(GuestPayloadAccel accel)
+{
+    SmcaResult r;
+
+    run_smca_payload(accel, "qemu64,vendor=AuthenticAMD,x-amd-smca-msrs=off",
+                     random_gpa(), &r);
+    assert_no_smca(&r);
+}
+
+static void test_intel(GuestPayloadAccel accel)
+{
+    SmcaResult r;
+
+    run_smca_payload(accel, "qemu64,vendor=GenuineIntel", random_gpa(), &r);
+    assert_no_smca(&r);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    guest_payload_add_test("/x86/memory-error/smca/amd-deferred",
+                           test_amd_deferred);
+    guest_payload_add_test("/x86/memory-error/smca/amd-smca-msrs-off",
+                           test_amd_smca_off);
+    guest_payload_add_test("/x86/memory-error/smca/intel", test_intel);
+    return g_test_run();
+}
