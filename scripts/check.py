@@ -22,7 +22,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, 'build', 'qemu')
 EXCLUDE = os.path.join(TOP, 'scripts', 'upstream-qtest-exclude.txt')
 
-TAP_RE = re.compile(r'^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b(.*))?', re.I)
+TAP_RE = re.compile(r'^(not ok|ok)\b([^#]*)(#\s*(SKIP|TODO)\b:?(.*))?', re.I)
 
 
 class Tally:
@@ -71,9 +71,9 @@ def count_meson_log(tally, logfile):
                 if not m:
                     continue
                 subtests += 1
-                sub = f'{name} {out.strip()}'
-                if m.group(3) and m.group(3).upper() == 'SKIP':
-                    tally.add(sub, 'skip', m.group(4).strip())
+                sub = f'{name} {m.group(2).strip()}'
+                if m.group(4) and m.group(4).upper() == 'SKIP':
+                    tally.add(sub, 'skip', m.group(5).strip())
                 elif m.group(1) == 'ok':
                     tally.add(sub, 'pass')
                 else:

@@ -1,0 +1,86 @@
+/*
+ * x-inject-mce and HMP mce: bad input is a clear error, the VM runs on
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qobject/qdict.h"
+#include "libqtest.h"
+
+#define MCI_VAL         (1ULL << 63)
+#define MCI_UC          (1ULL << 61)
+#define MCI_EN          (1ULL << 60)
+
+static void assert_inject_error(QTestState *qts, int64_t cpu, int64_t bank,
+                                uint64_t status, bool broadcast,
+                                const char *expected)
+{
+    QDict *rsp = qtest_qmp(qts,
+                           "{'execute': 'x-inject-mce', 'arguments': {"
+                           " 'cpu-index': %" PRId64 ", 'bank': %" PRId64 ","
+                           " 'status': %" PRIu64 ", 'mcg-status': 0,"
+                           " 'addr': 0, 'misc': 0, 'broadcast': %i}}",
+                           cpu, bank, status, broadcast);
+    QDict *err = qdict_get_qdict(rsp, "error");
+    const char *desc;
+
+    g_assert(err);
+    desc = qdict_get_str(err, "desc");
+    if (!strstr(desc, expected)) {
+        g_test_message("error '%s' does not say '%s'", desc, expected);
+    }
+    g_assert(strstr(desc, expected));
+    qobject_unref(rsp);
+}
+
+static void assert_running(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "status"),
+                    ==, "running");
+    qobject_unref(rsp);
+}
+
+static void test_bad_input(void)
+{
+    QTestState *qts = qtest_init("-accel tcg -cpu qemu64,vendor=AuthenticAMD "
+                                 "-nodefaults");
+    const uint64_t status = MCI_VAL | MCI_EN;
+    g_autofree char *out = NULL;
+
+    assert_inject_error(qts, 1, 9, status, false, "no vCPU with index 1");
+    assert_inject_error(qts, -1, 9, status, false, "no vCPU with index -1");
+    assert_inject_error(qts, 0, 10, status, false,
+                        "has MCA banks 0 to 9, not 10");
+    assert_inject_error(qts, 0, -1, status, false,
+                        "has MCA banks 0 to 9, not -1");
+    assert_inject_error(qts, 0, 9, MCI_EN, false, "lacks VAL");
+    assert_inject_error(qts, 0, 9, status | MCI_UC, true,
+                        "does not support MCA broadcast");
+    assert_running(qts);
+
+    /* HMP mce used to ignore an unknown vCPU silently. */
+    out = qtest_hmp(qts, "mce 1 9 0x9000000000000000 0 0 0");
+    if (!strstr(out, "no vCPU with index 1")) {
+        g_test_message("HMP said '%s'", out);
+    }
+    g_assert(strstr(out, "no vCPU with index 1"));
+    assert_running(qts);
+
+    qtest_quit(qts);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!qtest_has_accel("tcg")) {
+        g_test_skip("QEMU built without TCG");
+        return g_test_run();
+    }
+    qtest_add_func("/x86/memory-error/inject-mce/bad-input", test_bad_input);
+    return g_test_run();
+}
