@@ -37,7 +37,9 @@ void guest_payload_add_test(const char *path, GuestPayloadTestFunc *fn);
 
 /*
  * Start QEMU stopped (-S) with payload @name (e.g. "msr-readback") as its
- * firmware, under
+ * firmware, with -action reboot=shutdown,shutdown=pause (a reset request
+ * ends the run; a test that resets the VM itself switches the reboot
+ * action to 'reset' around it with set-action), under
  * @accel, plus @extra_fmt arguments.  Asserts that QEMU really runs the
  * requested accelerator.
  */

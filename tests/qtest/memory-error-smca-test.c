@@ -66,16 +66,10 @@ static void assert_step_gp(const SmcaResult *r, unsigned step)
     g_assert_cmphex(step_vector(r, step), ==, VECTOR_GP);
 }
 
-/* Log a deferred error in BANK at @addr, run the payload. */
-static void run_smca_payload(GuestPayloadAccel accel, const char *cpu,
-                             uint64_t addr, SmcaResult *r)
+static void inject_deferred(QTestState *qts, uint64_t addr)
 {
-    QTestState *qts = guest_payload_start(accel, "smca-msrs", "-cpu %s", cpu);
     QDict *ev, *data;
 
-    guest_payload_set_input(qts, SMCA_MSRS_IN_BANK, BANK);
-    guest_payload_set_input(qts, SMCA_MSRS_IN_VALUE,
-                            g_test_rand_int_range(1, INT32_MAX));
     qtest_qmp_assert_success(qts,
         "{'execute': 'x-inject-mce', 'arguments': {"
         " 'cpu-index': 0, 'bank': %d, 'status': %" PRIu64 ","
@@ -89,10 +83,58 @@ static void run_smca_payload(GuestPayloadAccel accel, const char *cpu,
     g_assert_false(qdict_get_bool(qdict_get_qdict(data, "flags"),
                                   "action-required"));
     qobject_unref(ev);
+}
 
+static QTestState *start_smca_payload(GuestPayloadAccel accel,
+                                      const char *cpu, const char *extra)
+{
+    QTestState *qts = guest_payload_start(accel, "smca-msrs", "-cpu %s %s",
+                                          cpu, extra);
+
+    guest_payload_set_input(qts, SMCA_MSRS_IN_BANK, BANK);
+    guest_payload_set_input(qts, SMCA_MSRS_IN_VALUE,
+                            g_test_rand_int_range(1, INT32_MAX));
+    return qts;
+}
+
+static void finish_smca_payload(QTestState *qts, SmcaResult *r)
+{
     guest_payload_run(qts, &r->mb);
     g_assert_cmpuint(r->mb.status, ==, GUEST_PAYLOAD_STATUS_PASS);
     qtest_quit(qts);
+}
+
+/* Log a deferred error in BANK at @addr, run the payload. */
+static void run_smca_payload(GuestPayloadAccel accel, const char *cpu,
+                             uint64_t addr, SmcaResult *r)
+{
+    QTestState *qts = start_smca_payload(accel, cpu, "");
+
+    inject_deferred(qts, addr);
+    finish_smca_payload(qts, r);
+}
+
+static void wait_migration_completed(QTestState *qts)
+{
+    for (;;) {
+        QDict *ev = qtest_qmp_eventwait_ref(qts, "MIGRATION");
+        const char *status = qdict_get_str(qdict_get_qdict(ev, "data"),
+                                           "status");
+        bool done = !strcmp(status, "completed");
+
+        g_assert_cmpstr(status, !=, "failed");
+        qobject_unref(ev);
+        if (done) {
+            return;
+        }
+    }
+}
+
+static void enable_migration_events(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'migrate-set-capabilities', 'arguments': {"
+        " 'capabilities': [{'capability': 'events', 'state': true}]}}");
 }
 
 static uint64_t random_gpa(void)
@@ -173,11 +215,76 @@ static void test_intel(GuestPayloadAccel accel)
     assert_no_smca(&r);
 }
 
+/* The bank's DESTAT/DEADDR survive migrate-to-file and restore. */
+static void test_amd_deferred_migrates(GuestPayloadAccel accel)
+{
+    const char *cpu = "qemu64,vendor=AuthenticAMD";
+    g_autofree char *path = g_strdup_printf("%s/smca-%d.mig",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    uint64_t addr = random_gpa();
+    QTestState *src, *dst;
+    SmcaResult r;
+
+    src = start_smca_payload(accel, cpu, "");
+    inject_deferred(src, addr);
+    enable_migration_events(src);
+    qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments': {"
+                             " 'uri': %s}}", uri);
+    wait_migration_completed(src);
+    qtest_quit(src);
+
+    dst = guest_payload_start(accel, "smca-msrs", "-cpu %s -incoming defer",
+                              cpu);
+    enable_migration_events(dst);
+    qtest_qmp_assert_success(dst, "{'execute': 'migrate-incoming',"
+                             " 'arguments': {'uri': %s}}", uri);
+    wait_migration_completed(dst);
+    finish_smca_payload(dst, &r);
+    unlink(path);
+
+    assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==,
+                    AMD_AO_STATUS);
+    assert_step_ok(&r, SMCA_STEP_READ_DEADDR);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, addr);
+    assert_step_ok(&r, SMCA_STEP_READ_STATUS);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_STATUS), ==,
+                    AMD_AO_STATUS);
+}
+
+/* system_reset clears DESTAT/DEADDR. */
+static void test_amd_deferred_reset(GuestPayloadAccel accel)
+{
+    QTestState *qts = start_smca_payload(accel, "qemu64,vendor=AuthenticAMD",
+                                         "");
+    SmcaResult r;
+
+    inject_deferred(qts, random_gpa());
+    /* The harness turns resets into the end of a run: a real one here. */
+    qtest_qmp_assert_success(qts, "{'execute': 'set-action',"
+                             " 'arguments': {'reboot': 'reset'}}");
+    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(qts, "RESET");
+    qtest_qmp_assert_success(qts, "{'execute': 'set-action',"
+                             " 'arguments': {'reboot': 'shutdown'}}");
+    finish_smca_payload(qts, &r);
+
+    assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==, 0);
+    assert_step_ok(&r, SMCA_STEP_READ_DEADDR);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     guest_payload_add_test("/x86/memory-error/smca/amd-deferred",
                            test_amd_deferred);
+    guest_payload_add_test("/x86/memory-error/smca/amd-deferred-migrates",
+                           test_amd_deferred_migrates);
+    guest_payload_add_test("/x86/memory-error/smca/amd-deferred-reset",
+                           test_amd_deferred_reset);
     guest_payload_add_test("/x86/memory-error/smca/amd-smca-msrs-off",
                            test_amd_smca_off);
     guest_payload_add_test("/x86/memory-error/smca/intel", test_intel);
