@@ -1,5 +1,5 @@
 /*
- * x-inject-mce for targets other than x86
+ * x-inject-mce and x-inject-memory-error for targets other than x86
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -13,4 +13,11 @@ void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
                       bool has_broadcast, bool broadcast, Error **errp)
 {
     error_setg(errp, "MCE injection is only available on x86");
+}
+
+void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
+                               bool has_cpu_index, int64_t cpu_index,
+                               Error **errp)
+{
+    error_setg(errp, "memory-error injection is only available on x86");
 }

@@ -1,5 +1,6 @@
 /*
- * Machine-check injection from the monitor: QMP x-inject-mce, HMP mce
+ * Machine checks and memory errors injected from the monitor:
+ * QMP x-inject-mce (HMP mce) and x-inject-memory-error
  *
  * cpu_x86_inject_mce() reports refusals with monitor_printf(), which QMP
  * cannot see, and HMP's mce silently ignored an unknown vCPU.  Check
@@ -11,11 +12,30 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/syscall.h>
 #include "qapi/error.h"
 #include "qapi/qapi-commands-memory-error.h"
+#include "exec/target_page.h"
 #include "hw/core/cpu.h"
+#include "monitor/monitor.h"
 #include "system/hw_accel.h"
+#include "system/kvm.h"
+#include "system/memory.h"
 #include "cpu.h"
+#include "memory-error.h"
+
+static CPUState *cpu_by_index(int64_t cpu_index, Error **errp)
+{
+    CPUState *cs = NULL;
+
+    if (cpu_index >= 0 && cpu_index <= INT_MAX) {
+        cs = qemu_get_cpu(cpu_index);
+    }
+    if (!cs) {
+        error_setg(errp, "no vCPU with index %" PRId64, cpu_index);
+    }
+    return cs;
+}
 
 static bool mce_inject_check(X86CPU *cpu, int64_t bank, uint64_t status,
                              bool broadcast, Error **errp)
@@ -66,15 +86,11 @@ void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
                       uint64_t mcg_status, uint64_t addr, uint64_t misc,
                       bool has_broadcast, bool broadcast, Error **errp)
 {
-    CPUState *cs = NULL;
+    CPUState *cs = cpu_by_index(cpu_index, errp);
     X86CPU *cpu;
     int flags = MCE_INJECT_UNCOND_AO;
 
-    if (cpu_index >= 0 && cpu_index <= INT_MAX) {
-        cs = qemu_get_cpu(cpu_index);
-    }
     if (!cs) {
-        error_setg(errp, "no vCPU with index %" PRId64, cpu_index);
         return;
     }
     cpu = X86_CPU(cs);
@@ -87,4 +103,98 @@ void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
     }
     cpu_x86_inject_mce(NULL, cpu, bank, status, mcg_status, addr, misc,
                        flags);
+}
+
+/* The host address of the page of guest RAM that holds @gpa. */
+static void *guest_ram_page(uint64_t gpa, Error **errp)
+{
+    MemoryRegion *mr = NULL;
+    void *hva = gpa2hva(&mr, gpa, 1, errp);
+
+    if (!hva) {
+        return NULL;
+    }
+    if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
+        memory_region_is_rom(mr)) {
+        error_setg(errp, "0x%" PRIx64 " is in %s, not guest RAM", gpa,
+                   memory_region_name(mr));
+        hva = NULL;
+    }
+    memory_region_unref(mr);
+    return hva ? (void *)((uintptr_t)hva & qemu_real_host_page_mask())
+               : NULL;
+}
+
+typedef struct SigbusParams {
+    void *page;
+    bool ar;
+    int err;
+} SigbusParams;
+
+/*
+ * What the host kernel does for a poisoned page: SIGBUS at its address,
+ * action optional to the process's early-kill thread (QEMU's main
+ * thread, see qemu_init_sigbus()), action required to the thread that
+ * touched it.  A thread may queue a signal with a kernel si_code only to
+ * itself, so this runs in the receiving thread.
+ */
+static void raise_sigbus_here(CPUState *unused, run_on_cpu_data data)
+{
+    SigbusParams *p = data.host_ptr;
+    siginfo_t si = {
+        .si_signo = SIGBUS,
+        .si_code = p->ar ? BUS_MCEERR_AR : BUS_MCEERR_AO,
+    };
+
+    si.si_addr = p->page;
+    si.si_addr_lsb = ctz64(qemu_real_host_page_size());
+    p->err = syscall(SYS_rt_tgsigqueueinfo, getpid(), qemu_get_thread_id(),
+                     SIGBUS, &si) < 0 ? errno : 0;
+}
+
+static void raise_memory_error_sigbus(void *page, bool ar, CPUState *cs,
+                                      Error **errp)
+{
+    SigbusParams p = { .page = page, .ar = ar };
+
+    if (ar) {
+        run_on_cpu(cs, raise_sigbus_here, RUN_ON_CPU_HOST_PTR(&p));
+    } else {
+        raise_sigbus_here(NULL, RUN_ON_CPU_HOST_PTR(&p));
+    }
+    if (p.err) {
+        error_setg_errno(errp, p.err, "cannot raise SIGBUS");
+    }
+}
+
+void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
+                               bool has_cpu_index, int64_t cpu_index,
+                               Error **errp)
+{
+    bool ar = action == MEMORY_ERROR_KIND_REQUIRED;
+    CPUState *cs = first_cpu;
+    void *page;
+
+    if (has_cpu_index) {
+        if (!ar) {
+            error_setg(errp, "'cpu-index' goes with action 'required': an "
+                       "action-optional error is consumed by no vCPU");
+            return;
+        }
+        cs = cpu_by_index(cpu_index, errp);
+        if (!cs) {
+            return;
+        }
+    }
+    page = guest_ram_page(gpa, errp);
+    if (!page) {
+        return;
+    }
+
+    if (kvm_enabled()) {
+        raise_memory_error_sigbus(page, ar, cs, errp);
+        return;
+    }
+    /* No SIGBUS path without KVM: inject what it would. */
+    x86_cpu_inject_memory_error(X86_CPU(cs), gpa & TARGET_PAGE_MASK, ar);
 }

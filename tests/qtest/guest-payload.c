@@ -117,6 +117,22 @@ void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value)
                  offsetof(GuestPayloadMailbox, inputs[index]), value);
 }
 
+void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n)
+{
+    const uint64_t addr = GUEST_PAYLOAD_MAILBOX_ADDR +
+                        offsetof(GuestPayloadMailbox, checkpoint);
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+
+    /* Guest RAM has no event to wait on: poll it, briefly. */
+    while (qtest_readl(qts, addr) < n) {
+        g_assert(g_get_monotonic_time() < deadline);
+        g_assert_cmphex(qtest_readl(qts, GUEST_PAYLOAD_MAILBOX_ADDR +
+                                    offsetof(GuestPayloadMailbox, magic)),
+                        !=, GUEST_PAYLOAD_MAGIC_DONE);
+        g_usleep(1000);
+    }
+}
+
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb)
 {
     qtest_memread(qts, GUEST_PAYLOAD_MAILBOX_ADDR, mb, sizeof(*mb));

@@ -50,6 +50,13 @@ QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
 /* Write inputs[@index] before the payload runs. */
 void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value);
 
+/*
+ * Wait, with the VM running, until the payload's checkpoint reaches @n
+ * (a payload tells the qtest it is ready for what comes next); fails
+ * the test if the VM stops first or after a minute.
+ */
+void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n);
+
 /* Read the whole mailbox. */
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb);
 

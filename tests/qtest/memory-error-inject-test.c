@@ -1,5 +1,6 @@
 /*
- * x-inject-mce and HMP mce: bad input is a clear error, the VM runs on
+ * Monitor commands for machine checks and memory errors: bad input is a
+ * clear error and the VM runs on; x-query-gpa2hpa answers like HMP
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -74,6 +75,92 @@ static void test_bad_input(void)
     qtest_quit(qts);
 }
 
+static void assert_qmp_error(QTestState *qts, QDict *rsp, const char *expected)
+{
+    QDict *err = qdict_get_qdict(rsp, "error");
+
+    g_assert(err);
+    if (!strstr(qdict_get_str(err, "desc"), expected)) {
+        g_test_message("error '%s' does not say '%s'",
+                       qdict_get_str(err, "desc"), expected);
+    }
+    g_assert(strstr(qdict_get_str(err, "desc"), expected));
+    qobject_unref(rsp);
+}
+
+static QDict *inject_memory_error(QTestState *qts, uint64_t gpa,
+                                  const char *action)
+{
+    return qtest_qmp(qts, "{'execute': 'x-inject-memory-error',"
+                     " 'arguments': {'gpa': %" PRIu64 ", 'action': %s}}",
+                     gpa, action);
+}
+
+static void test_memory_error_bad_input(void)
+{
+    QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
+
+    assert_qmp_error(qts, inject_memory_error(qts, 0xfec00000, "optional"),
+                     "not RAM");
+    assert_qmp_error(qts, inject_memory_error(qts, 0xfffff000, "optional"),
+                     "is in pc.bios, not guest RAM");
+    assert_qmp_error(qts, inject_memory_error(qts, 0x100000000ULL,
+                                              "required"),
+                     "No memory is mapped at address 0x100000000");
+    assert_qmp_error(qts, inject_memory_error(qts, 0x100000, "sometimes"),
+                     "'sometimes'");
+    assert_qmp_error(qts, qtest_qmp(qts,
+                     "{'execute': 'x-inject-memory-error', 'arguments':"
+                     " {'gpa': 1048576, 'action': 'optional',"
+                     " 'cpu-index': 0}}"),
+                     "'cpu-index' goes with action 'required'");
+    assert_qmp_error(qts, qtest_qmp(qts,
+                     "{'execute': 'x-inject-memory-error', 'arguments':"
+                     " {'gpa': 1048576, 'action': 'required',"
+                     " 'cpu-index': 3}}"),
+                     "no vCPU with index 3");
+    assert_running(qts);
+    qtest_quit(qts);
+}
+
+static void test_gpa2hpa(void)
+{
+    QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
+    QDict *rsp;
+    g_autofree char *out = NULL;
+
+    assert_qmp_error(qts, qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
+                                    " 'arguments': {'gpa': 4273995776}}"),
+                     "not RAM");
+    assert_qmp_error(qts, qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
+                                    " 'arguments': {'gpa': 4294967296}}"),
+                     "No memory is mapped");
+
+    rsp = qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
+                    " 'arguments': {'gpa': 1052672}}");
+    if (geteuid() != 0) {
+        /* The kernel hides physical addresses from the unprivileged. */
+        assert_qmp_error(qts, rsp, "CAP_SYS_ADMIN");
+    } else {
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        g_autofree char *expected = NULL;
+
+        g_assert(ret);
+        g_assert_cmpstr(qdict_get_str(ret, "memory-region"), ==, "pc.ram");
+        g_assert_cmphex(qdict_get_uint(ret, "hpa") & 0xfff, ==, 0x000);
+        g_assert_cmphex(qdict_get_uint(ret, "hpa"), !=, 0);
+        /* HMP says the same (the page stays where it is). */
+        out = qtest_hmp(qts, "gpa2hpa 0x101000");
+        expected = g_strdup_printf("Host physical address for 0x101000 "
+                                   "(pc.ram) is 0x%" PRIx64,
+                                   qdict_get_uint(ret, "hpa"));
+        g_assert(strstr(out, expected));
+        qobject_unref(rsp);
+    }
+    assert_running(qts);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -82,5 +169,8 @@ int main(int argc, char **argv)
         return g_test_run();
     }
     qtest_add_func("/x86/memory-error/inject-mce/bad-input", test_bad_input);
+    qtest_add_func("/x86/memory-error/inject-memory-error/bad-input",
+                   test_memory_error_bad_input);
+    qtest_add_func("/x86/memory-error/gpa2hpa", test_gpa2hpa);
     return g_test_run();
 }

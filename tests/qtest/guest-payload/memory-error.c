@@ -1,0 +1,101 @@
+/*
+ * Guest payload: receive a memory error as a guest kernel would
+ *
+ * MEMERR_MODE_POLL: poll the bank until an error shows (AMD action
+ * optional: a deferred error, no #MC), read it, also through the SMCA
+ * MSRs, and clear it as Linux does.  MEMERR_MODE_MC: enable CR4.MCE, wait
+ * for #MC, record what the handler saw and clear MCIP.
+ * MEMERR_MODE_MC_NESTED: the handler keeps MCIP set and waits, so that a
+ * second error arrives while a machine check is in progress.
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "kit.h"
+#include "memory-error.h"
+
+#define MSR_MCG_STATUS          0x17a
+#define MSR_MC0_STATUS          0x401
+#define MSR_MC0_ADDR            0x402
+#define MSR_MC0_MISC            0x403
+#define MSR_SMCA_DESTAT(b)      (0xc0002008u + 0x10u * (b))
+#define MSR_SMCA_DEADDR(b)      (0xc0002009u + 0x10u * (b))
+#define MCI_STATUS_VAL          (1ull << 63)
+#define CR4_MCE                 (1u << 6)
+#define VECTOR_MC               18
+#define MAX_POLLS               100000000u
+
+static uint32_t bank;
+static uint32_t mode;
+static volatile uint32_t mc_count;     /* volatile: written by the handler */
+
+static void record_bank(void)
+{
+    kit_report(MEMERR_OUT_STATUS, rdmsr(MSR_MC0_STATUS + 4 * bank));
+    kit_report(MEMERR_OUT_ADDR, rdmsr(MSR_MC0_ADDR + 4 * bank));
+    kit_report(MEMERR_OUT_MISC, rdmsr(MSR_MC0_MISC + 4 * bank));
+}
+
+static void mc_handler(KitFrame *frame)
+{
+    mc_count++;
+    kit_report(MEMERR_OUT_MC_COUNT, mc_count);
+    kit_report(MEMERR_OUT_MCG_STATUS, rdmsr(MSR_MCG_STATUS));
+    record_bank();
+    if (mode == MEMERR_MODE_MC_NESTED) {
+        kit_checkpoint(MEMERR_CP_IN_HANDLER);
+        halt_forever();         /* a second #MC now ends the guest */
+    }
+    wrmsr(MSR_MC0_STATUS + 4 * bank, 0);
+    wrmsr(MSR_MCG_STATUS, 0);   /* MCIP off: the error is handled */
+}
+
+static uint32_t poll_bank(void)
+{
+    uint64_t v;
+    uint32_t polls = 0;
+    int vec1, vec2;
+
+    kit_checkpoint(MEMERR_CP_READY);
+    while (!(rdmsr(MSR_MC0_STATUS + 4 * bank) & MCI_STATUS_VAL)) {
+        if (++polls == MAX_POLLS) {
+            return GUEST_PAYLOAD_STATUS_FAIL;
+        }
+    }
+    kit_report(MEMERR_OUT_POLLS, polls);
+    record_bank();
+    if (rdmsr_safe(MSR_SMCA_DESTAT(bank), &v) == KIT_NO_FAULT) {
+        kit_report(MEMERR_OUT_DESTAT, v);
+    }
+    if (rdmsr_safe(MSR_SMCA_DEADDR(bank), &v) == KIT_NO_FAULT) {
+        kit_report(MEMERR_OUT_DEADDR, v);
+    }
+    /* What Linux's poller does with a deferred error it has logged */
+    vec1 = wrmsr_safe(MSR_SMCA_DESTAT(bank), 0);
+    vec2 = wrmsr_safe(MSR_MC0_STATUS + 4 * bank, 0);
+    kit_report(MEMERR_OUT_CLEAR_VECTOR,
+               (uint32_t)(vec1 != KIT_NO_FAULT ? vec1 : vec2));
+    return GUEST_PAYLOAD_STATUS_PASS;
+}
+
+uint32_t payload_main(void)
+{
+    uint32_t cr4;
+
+    bank = kit_input(MEMERR_IN_BANK);
+    mode = kit_input(MEMERR_IN_MODE);
+    if (mode == MEMERR_MODE_POLL) {
+        return poll_bank();
+    }
+
+    kit_set_handler(VECTOR_MC, mc_handler);
+    asm volatile("mov %%cr4, %0" : "=r"(cr4));
+    asm volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_MCE));
+    kit_checkpoint(MEMERR_CP_READY);
+    while (!mc_count) {
+        asm volatile("pause");
+    }
+    return GUEST_PAYLOAD_STATUS_PASS;
+}

@@ -1,0 +1,34 @@
+/*
+ * Guest payload memory-error: mailbox slots shared with its qtest
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef GUEST_PAYLOAD_MEMORY_ERROR_H
+#define GUEST_PAYLOAD_MEMORY_ERROR_H
+
+/* inputs[] */
+#define MEMERR_IN_MODE          0
+#define MEMERR_IN_BANK          1
+
+/* Modes */
+#define MEMERR_MODE_POLL        1   /* poll the bank, as for AMD AO */
+#define MEMERR_MODE_MC          2   /* wait for #MC, handle it, return */
+#define MEMERR_MODE_MC_NESTED   3   /* wait for #MC, stay in the handler */
+
+/* Checkpoints */
+#define MEMERR_CP_READY         1   /* CR4.MCE set, handler installed */
+#define MEMERR_CP_IN_HANDLER    2   /* MEMERR_MODE_MC_NESTED: MCIP set */
+
+/* values[] */
+#define MEMERR_OUT_STATUS       0   /* MCi_STATUS as found */
+#define MEMERR_OUT_ADDR         1
+#define MEMERR_OUT_MISC         2
+#define MEMERR_OUT_MCG_STATUS   3   /* in the #MC handler */
+#define MEMERR_OUT_DESTAT       4   /* AMD SMCA view, MODE_POLL */
+#define MEMERR_OUT_DEADDR       5
+#define MEMERR_OUT_CLEAR_VECTOR 6   /* clearing DESTAT and MCi_STATUS */
+#define MEMERR_OUT_MC_COUNT     7   /* #MC handler runs */
+#define MEMERR_OUT_POLLS        8   /* reads until the error showed */
+
+#endif

@@ -1,0 +1,258 @@
+/*
+ * Host memory errors in guest RAM, end to end, without root
+ *
+ * x-inject-memory-error raises the SIGBUS the host kernel would (under
+ * KVM; under TCG it injects the same machine check directly), and the
+ * memory-error payload receives it as a guest kernel would: AMD action
+ * optional by polling bank 9 (a deferred error, no #MC) and clearing
+ * MCA_DESTAT, the rest as #MC.  Each case checks the guest's view (bank
+ * contents, MCG_STATUS, handler runs) and QEMU's (MEMORY_FAILURE events).
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qobject/qdict.h"
+#include "guest-payload.h"
+#include "guest-payload/memory-error.h"
+
+#define BANK            9
+#define VECTOR_MC       18
+#define NO_FAULT        0xffffffffu
+
+#define MCG_RIPV        (1ULL << 0)
+#define MCG_EIPV        (1ULL << 1)
+#define MCG_MCIP        (1ULL << 2)
+
+#define MCI_VAL         (1ULL << 63)
+#define MCI_UC          (1ULL << 61)
+#define MCI_EN          (1ULL << 60)
+#define MCI_MISCV       (1ULL << 59)
+#define MCI_ADDRV       (1ULL << 58)
+#define MCI_S           (1ULL << 56)
+#define MCI_AR          (1ULL << 55)
+#define MCI_DEFERRED    (1ULL << 44)
+#define MCI_POISON      (1ULL << 43)
+#define MCI_COMMON      (MCI_VAL | MCI_EN | MCI_MISCV | MCI_ADDRV)
+#define MISC_PHYS_LSB12 0x8c
+
+#define CPU_AMD         "qemu64,vendor=AuthenticAMD"
+#define CPU_INTEL       "qemu64,vendor=GenuineIntel"
+
+static uint64_t random_page(void)
+{
+    /* A page in guest RAM (128 MiB by default), above the payload. */
+    return (uint64_t)g_test_rand_int_range(0x400, 0x7000) << 12;
+}
+
+static QTestState *start(GuestPayloadAccel accel, const char *cpu,
+                         uint32_t mode)
+{
+    QTestState *qts = guest_payload_start(accel, "memory-error", "-cpu %s",
+                                          cpu);
+
+    guest_payload_set_input(qts, MEMERR_IN_MODE, mode);
+    guest_payload_set_input(qts, MEMERR_IN_BANK, BANK);
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    guest_payload_wait_checkpoint(qts, MEMERR_CP_READY);
+    return qts;
+}
+
+static void inject(QTestState *qts, uint64_t gpa, bool ar)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'action': %s}}",
+                             gpa, ar ? "required" : "optional");
+}
+
+/* The MEMORY_FAILURE event for the guest, and its action. */
+static void expect_guest_event(QTestState *qts, const char *action, bool ar,
+                               bool recursive)
+{
+    QDict *ev = qtest_qmp_eventwait_ref(qts, "MEMORY_FAILURE");
+    QDict *data = qdict_get_qdict(ev, "data");
+    QDict *flags = qdict_get_qdict(data, "flags");
+
+    g_assert_cmpstr(qdict_get_str(data, "recipient"), ==, "guest");
+    g_assert_cmpstr(qdict_get_str(data, "action"), ==, action);
+    g_assert_cmpint(qdict_get_bool(flags, "action-required"), ==, ar);
+    g_assert_cmpint(qdict_get_bool(flags, "recursive"), ==, recursive);
+    qobject_unref(ev);
+}
+
+/* Let the payload finish (the VM is running) and read its results. */
+static void finish(QTestState *qts, GuestPayloadMailbox *mb)
+{
+    QDict *ev = qtest_qmp_eventwait_ref(qts, "SHUTDOWN");
+
+    qobject_unref(ev);
+    guest_payload_read_mailbox(qts, mb);
+    g_assert_cmphex(mb->magic, ==, GUEST_PAYLOAD_MAGIC_DONE);
+    g_assert_cmpuint(mb->status, ==, GUEST_PAYLOAD_STATUS_PASS);
+}
+
+/* AMD, action optional: a deferred error the guest polls for; no #MC. */
+static void test_amd_optional(GuestPayloadAccel accel)
+{
+    QTestState *qts = start(accel, CPU_AMD, MEMERR_MODE_POLL);
+    uint64_t gpa = random_page();
+    const uint64_t status = MCI_COMMON | MCI_DEFERRED | MCI_POISON;
+    GuestPayloadMailbox mb;
+
+    inject(qts, gpa, false);
+    expect_guest_event(qts, "inject", false, false);
+    finish(qts, &mb);
+
+    g_assert_cmphex(mb.values[MEMERR_OUT_STATUS], ==, status);
+    g_assert_cmphex(mb.values[MEMERR_OUT_ADDR], ==, gpa);
+    g_assert_cmphex(mb.values[MEMERR_OUT_MISC], ==, MISC_PHYS_LSB12);
+    g_assert_cmphex(mb.values[MEMERR_OUT_DESTAT], ==, status);
+    g_assert_cmphex(mb.values[MEMERR_OUT_DEADDR], ==, gpa);
+    /* Clearing MCA_DESTAT no longer raises #GP: the guest survives. */
+    g_assert_cmphex(mb.values[MEMERR_OUT_CLEAR_VECTOR], ==, NO_FAULT);
+    g_assert_cmpuint(mb.exception_count[VECTOR_MC], ==, 0);
+    g_assert_cmpuint(mb.nr_exceptions, ==, 0);
+    qtest_quit(qts);
+}
+
+static void check_mc(QTestState *qts, uint64_t gpa, uint64_t status,
+                     uint64_t mcg_status)
+{
+    GuestPayloadMailbox mb;
+
+    finish(qts, &mb);
+    g_assert_cmpuint(mb.exception_count[VECTOR_MC], ==, 1);
+    g_assert_cmpuint(mb.values[MEMERR_OUT_MC_COUNT], ==, 1);
+    g_assert_cmphex(mb.values[MEMERR_OUT_STATUS], ==, status);
+    g_assert_cmphex(mb.values[MEMERR_OUT_ADDR], ==, gpa);
+    g_assert_cmphex(mb.values[MEMERR_OUT_MISC], ==, MISC_PHYS_LSB12);
+    g_assert_cmphex(mb.values[MEMERR_OUT_MCG_STATUS], ==, mcg_status);
+}
+
+/* AMD, action required: #MC with UC|POISON, RIPV|EIPV; the event says AR. */
+static void test_amd_required(GuestPayloadAccel accel)
+{
+    QTestState *qts = start(accel, CPU_AMD, MEMERR_MODE_MC);
+    uint64_t gpa = random_page();
+
+    inject(qts, gpa, true);
+    expect_guest_event(qts, "inject", true, false);
+    check_mc(qts, gpa, MCI_COMMON | MCI_UC | MCI_POISON,
+             MCG_MCIP | MCG_RIPV | MCG_EIPV);
+    qtest_quit(qts);
+}
+
+/*
+ * AMD, a second action-required error while the first #MC is in progress
+ * (MCIP set): the guest ends, as hardware shuts down; upstream QEMU read
+ * AMD's AR errors as action optional and ignored this one.
+ */
+static void test_amd_required_nested(GuestPayloadAccel accel)
+{
+    QTestState *qts = start(accel, CPU_AMD, MEMERR_MODE_MC_NESTED);
+    GuestPayloadMailbox mb;
+    QDict *ev;
+
+    inject(qts, random_page(), true);
+    expect_guest_event(qts, "inject", true, false);
+    guest_payload_wait_checkpoint(qts, MEMERR_CP_IN_HANDLER);
+    inject(qts, random_page(), true);
+    expect_guest_event(qts, "reset", true, true);
+
+    ev = qtest_qmp_eventwait_ref(qts, "SHUTDOWN");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "guest-reset");
+    qobject_unref(ev);
+    guest_payload_read_mailbox(qts, &mb);
+    g_assert_cmphex(mb.magic, ==, GUEST_PAYLOAD_MAGIC_RUNNING);
+    g_assert_cmpuint(mb.exception_count[VECTOR_MC], ==, 1);
+    qtest_quit(qts);
+}
+
+/* Intel, action optional: SRAO, signaled with #MC. */
+static void test_intel_optional(GuestPayloadAccel accel)
+{
+    QTestState *qts = start(accel, CPU_INTEL, MEMERR_MODE_MC);
+    uint64_t gpa = random_page();
+
+    inject(qts, gpa, false);
+    expect_guest_event(qts, "inject", false, false);
+    check_mc(qts, gpa, MCI_COMMON | MCI_S | MCI_UC | 0xc0,
+             MCG_MCIP | MCG_RIPV);
+    qtest_quit(qts);
+}
+
+/* Intel, action required: SRAR. */
+static void test_intel_required(GuestPayloadAccel accel)
+{
+    QTestState *qts = start(accel, CPU_INTEL, MEMERR_MODE_MC);
+    uint64_t gpa = random_page();
+
+    inject(qts, gpa, true);
+    expect_guest_event(qts, "inject", true, false);
+    check_mc(qts, gpa, MCI_COMMON | MCI_S | MCI_UC | MCI_AR | 0x134,
+             MCG_MCIP | MCG_RIPV | MCG_EIPV);
+    qtest_quit(qts);
+}
+
+/*
+ * A poisoned page blocks migration, with upstream's message, until a
+ * reset remaps it (fresh, zeroed memory).  KVM only: only its SIGBUS path
+ * tracks poisoned pages.
+ */
+static void test_poison_blocks_migration(GuestPayloadAccel accel)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s/memerr-%d.mig",
+                                           g_get_tmp_dir(), getpid());
+    uint64_t gpa = random_page();
+    QTestState *qts;
+    QDict *rsp;
+
+    if (accel == GUEST_PAYLOAD_TCG) {
+        g_test_skip("TCG has no SIGBUS path and tracks no poisoned pages");
+        return;
+    }
+    qts = start(accel, CPU_AMD, MEMERR_MODE_POLL);
+    qtest_writeq(qts, gpa, 0x5a5a5a5a5a5a5a5aULL);
+    inject(qts, gpa, false);
+    expect_guest_event(qts, "inject", false, false);
+
+    rsp = qtest_qmp(qts, "{'execute': 'migrate', 'arguments': {'uri': %s}}",
+                    uri);
+    g_assert(qdict_haskey(rsp, "error"));
+    g_assert(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                    "poisoned"));
+    qobject_unref(rsp);
+
+    /* The VM is still there and still runs its payload to the end. */
+    qtest_qmp_eventwait(qts, "SHUTDOWN");
+    g_assert_cmphex(qtest_readq(qts, gpa), ==, 0x5a5a5a5a5a5a5a5aULL);
+
+    qtest_qmp_assert_success(qts, "{'execute': 'set-action',"
+                             " 'arguments': {'reboot': 'reset'}}");
+    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(qts, "RESET");
+    g_assert_cmphex(qtest_readq(qts, gpa), ==, 0);
+    qtest_quit(qts);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    guest_payload_add_test("/x86/memory-error/amd/optional",
+                           test_amd_optional);
+    guest_payload_add_test("/x86/memory-error/amd/required",
+                           test_amd_required);
+    guest_payload_add_test("/x86/memory-error/amd/required-nested",
+                           test_amd_required_nested);
+    guest_payload_add_test("/x86/memory-error/intel/optional",
+                           test_intel_optional);
+    guest_payload_add_test("/x86/memory-error/intel/required",
+                           test_intel_required);
+    guest_payload_add_test("/x86/memory-error/poison-blocks-migration",
+                           test_poison_blocks_migration);
+    return g_test_run();
+}
