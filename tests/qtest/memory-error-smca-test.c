@@ -105,13 +105,19 @@ static void finish_smca_payload(QTestState *qts, SmcaResult *r)
 }
 
 /* Log a deferred error in BANK at @addr, run the payload. */
-static void run_smca_payload(GuestPayloadAccel accel, const char *cpu,
-                             uint64_t addr, SmcaResult *r)
+static void run_smca_payload_on(GuestPayloadAccel accel, const char *machine,
+                                const char *cpu, uint64_t addr, SmcaResult *r)
 {
-    QTestState *qts = start_smca_payload(accel, cpu, "");
+    QTestState *qts = start_smca_payload(accel, cpu, machine);
 
     inject_deferred(qts, addr);
     finish_smca_payload(qts, r);
+}
+
+static void run_smca_payload(GuestPayloadAccel accel, const char *cpu,
+                             uint64_t addr, SmcaResult *r)
+{
+    run_smca_payload_on(accel, "", cpu, addr, r);
 }
 
 static void wait_migration_completed(QTestState *qts)
@@ -207,6 +213,22 @@ static void test_amd_smca_off(GuestPayloadAccel accel)
     assert_no_smca(&r);
 }
 
+/* Machine types before 10.2 keep upstream's behaviour unless asked. */
+static void test_amd_machine_10_1(GuestPayloadAccel accel)
+{
+    SmcaResult r;
+
+    run_smca_payload_on(accel, "-M pc-i440fx-10.1",
+                        "qemu64,vendor=AuthenticAMD", random_gpa(), &r);
+    assert_no_smca(&r);
+    run_smca_payload_on(accel, "-M pc-i440fx-10.1",
+                        "qemu64,vendor=AuthenticAMD,x-amd-smca-msrs=on",
+                        random_gpa(), &r);
+    assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==,
+                    AMD_AO_STATUS);
+}
+
 static void test_intel(GuestPayloadAccel accel)
 {
     SmcaResult r;
@@ -287,6 +309,8 @@ int main(int argc, char **argv)
                            test_amd_deferred_reset);
     guest_payload_add_test("/x86/memory-error/smca/amd-smca-msrs-off",
                            test_amd_smca_off);
+    guest_payload_add_test("/x86/memory-error/smca/amd-machine-10.1",
+                           test_amd_machine_10_1);
     guest_payload_add_test("/x86/memory-error/smca/intel", test_intel);
     return g_test_run();
 }
