@@ -14,6 +14,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
 #include "cpu.h"
 #include "migration/vmstate.h"
 #include "system/kvm.h"
@@ -41,6 +42,32 @@ bool x86_smca_msrs_enabled(X86CPU *cpu)
     default:
         return IS_AMD_CPU(&cpu->env);
     }
+}
+
+bool x86_smca_realize(X86CPU *cpu, Error **errp)
+{
+    CPUX86State *env = &cpu->env;
+
+    if (!cpu->smca) {
+        return true;
+    }
+    if (!IS_AMD_CPU(env)) {
+        error_setg(errp, "x-amd-smca=on needs an AMD-vendor vCPU");
+        return false;
+    }
+    if (!x86_smca_msrs_enabled(cpu)) {
+        error_setg(errp, "x-amd-smca=on needs the SMCA bank MSRs "
+                   "(x-amd-smca-msrs=on)");
+        return false;
+    }
+    if (env->cpuid_xlevel < 0x80000007) {
+        error_setg(errp, "x-amd-smca=on needs CPUID level 0x80000007 "
+                   "(xlevel is 0x%x)", env->cpuid_xlevel);
+        return false;
+    }
+    /* The MSRs are QEMU's, whatever the accelerator supports. */
+    env->features[FEAT_8000_0007_EBX] |= CPUID_8000_0007_EBX_SMCA;
+    return true;
 }
 
 /*
@@ -116,7 +143,8 @@ bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
         *val = b->config;
         break;
     case SMCA_IPID:
-        *val = 0;
+        /* With x-amd-smca, tell an SMCA-aware guest what bank 9 is. */
+        *val = cpu->smca && bank == SMCA_UMC_BANK ? SMCA_IPID_UMC : 0;
         break;
     case SMCA_SYND:
         *val = b->synd;

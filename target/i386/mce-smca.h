@@ -34,6 +34,16 @@
 #define MSR_SMCA_DESTAT(bank) \
     (MSR_SMCA_BANK_BASE + MSR_SMCA_BANK_STRIDE * (bank) + SMCA_DESTAT)
 
+/* CPUID[8000_0007].EBX: Scalable MCA */
+#define CPUID_8000_0007_EBX_SMCA        (1U << 3)
+
+/*
+ * MCA_IPID of a unified memory controller bank, as Linux decodes it
+ * (HardwareID 0x96, McaType 0): what bank 9 reports with x-amd-smca=on.
+ */
+#define SMCA_IPID_UMC           (0x96ULL << 32)
+#define SMCA_UMC_BANK           9
+
 /* MSR_K7_HWCR: writing non-zero MCi_STATUS values is allowed. */
 #define HWCR_MCSTATUSWREN       (1ULL << 18)
 
@@ -51,6 +61,12 @@ typedef struct X86SMCAState {
 
 /* Whether @cpu emulates the SMCA MSRs (property x-amd-smca-msrs). */
 bool x86_smca_msrs_enabled(X86CPU *cpu);
+
+/*
+ * At realize, after the accelerator filtered the features: x-amd-smca=on
+ * advertises SMCA in CPUID; false, with @errp set, if @cpu cannot.
+ */
+bool x86_smca_realize(X86CPU *cpu, Error **errp);
 
 /* Whether @msr is in the SMCA bank range, emulated or not. */
 static inline bool x86_smca_is_msr(uint32_t msr)

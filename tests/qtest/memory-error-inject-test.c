@@ -161,6 +161,38 @@ static void test_gpa2hpa(void)
     qtest_quit(qts);
 }
 
+/* x-amd-smca=on on a vCPU that cannot have it: QEMU refuses to start. */
+static void test_smca_bad_config(void)
+{
+    static const struct {
+        const char *cpu;
+        const char *error;
+    } cases[] = {
+        { "qemu64,vendor=GenuineIntel,x-amd-smca=on",
+          "x-amd-smca=on needs an AMD-vendor vCPU" },
+        { "qemu64,vendor=AuthenticAMD,x-amd-smca=on,x-amd-smca-msrs=off",
+          "x-amd-smca=on needs the SMCA bank MSRs" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *argv[] = {
+            qtest_qemu_binary(NULL), "-accel", "tcg", "-nodefaults",
+            "-display", "none", "-S", "-cpu", cases[i].cpu, NULL
+        };
+        g_autofree char *err = NULL;
+        int status;
+
+        g_assert(g_spawn_sync(NULL, (char **)argv, NULL,
+                              G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                              &err, &status, NULL));
+        g_assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (!strstr(err, cases[i].error)) {
+            g_test_message("QEMU said '%s'", err);
+        }
+        g_assert(strstr(err, cases[i].error));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -172,5 +204,6 @@ int main(int argc, char **argv)
     qtest_add_func("/x86/memory-error/inject-memory-error/bad-input",
                    test_memory_error_bad_input);
     qtest_add_func("/x86/memory-error/gpa2hpa", test_gpa2hpa);
+    qtest_add_func("/x86/memory-error/smca/bad-config", test_smca_bad_config);
     return g_test_run();
 }

@@ -171,6 +171,9 @@ static void test_amd_deferred(GuestPayloadAccel accel)
     g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, addr);
     assert_step_ok(&r, SMCA_STEP_READ_IPID);
     g_assert_cmphex(step_value(&r, SMCA_STEP_READ_IPID), ==, 0);
+    /* The MSRs work; CPUID does not claim SMCA without x-amd-smca. */
+    g_assert_cmphex(r.mb.values[SMCA_MSRS_OUT_CPUID_EBX] &
+                    SMCA_MSRS_CPUID_SMCA, ==, 0);
 
     /* Non-zero needs HWCR.McStatusWrEn; zero clears, as Linux does */
     assert_step_gp(&r, SMCA_STEP_WRITE_DESTAT_VALUE);
@@ -227,6 +230,19 @@ static void test_amd_machine_10_1(GuestPayloadAccel accel)
     assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
     g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==,
                     AMD_AO_STATUS);
+}
+
+/* x-amd-smca=on: CPUID says SMCA, bank 9 says "memory controller". */
+static void test_amd_smca_cpuid(GuestPayloadAccel accel)
+{
+    SmcaResult r;
+
+    run_smca_payload(accel, "qemu64,vendor=AuthenticAMD,x-amd-smca=on",
+                     random_gpa(), &r);
+    g_assert_cmphex(r.mb.values[SMCA_MSRS_OUT_CPUID_EBX] &
+                    SMCA_MSRS_CPUID_SMCA, ==, SMCA_MSRS_CPUID_SMCA);
+    assert_step_ok(&r, SMCA_STEP_READ_IPID);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_IPID), ==, 0x96ULL << 32);
 }
 
 static void test_intel(GuestPayloadAccel accel)
@@ -311,6 +327,8 @@ int main(int argc, char **argv)
                            test_amd_smca_off);
     guest_payload_add_test("/x86/memory-error/smca/amd-machine-10.1",
                            test_amd_machine_10_1);
+    guest_payload_add_test("/x86/memory-error/smca/amd-smca-cpuid",
+                           test_amd_smca_cpuid);
     guest_payload_add_test("/x86/memory-error/smca/intel", test_intel);
     return g_test_run();
 }

@@ -33,6 +33,7 @@ uint32_t payload_main(void)
     uint32_t bank = kit_input(SMCA_MSRS_IN_BANK);
     uint32_t nbanks = rdmsr(SMCA_MSRS_MCG_CAP) & 0xff;
     uint64_t value = kit_input(SMCA_MSRS_IN_VALUE);
+    uint32_t eax, ebx, ecx, edx;
 
     step_read(SMCA_STEP_READ_STATUS, SMCA_MSRS_MSR(bank, 1));
     step_read(SMCA_STEP_READ_ADDR, SMCA_MSRS_MSR(bank, 2));
@@ -53,5 +54,7 @@ uint32_t payload_main(void)
     step_read(SMCA_STEP_READ_RESERVED_REG, SMCA_MSRS_MSR(bank, 7));
     step_read(SMCA_STEP_READ_BEYOND_BANKS, SMCA_MSRS_MSR(nbanks, 1));
     kit_report(SMCA_MSRS_OUT_NBANKS, nbanks);
+    cpuid(0x80000007, 0, &eax, &ebx, &ecx, &edx);
+    kit_report(SMCA_MSRS_OUT_CPUID_EBX, ebx);
     return GUEST_PAYLOAD_STATUS_PASS;
 }

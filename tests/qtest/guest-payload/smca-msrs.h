@@ -42,7 +42,9 @@ enum {
     SMCA_STEP_NR
 };
 
-/* values[]: after the steps, the bank count the payload saw */
+/* values[] after the steps: the bank count, CPUID[8000_0007].EBX */
 #define SMCA_MSRS_OUT_NBANKS    (2 * SMCA_STEP_NR)
+#define SMCA_MSRS_OUT_CPUID_EBX (2 * SMCA_STEP_NR + 1)
+#define SMCA_MSRS_CPUID_SMCA    (1u << 3)
 
 #endif
