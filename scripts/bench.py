@@ -9,6 +9,16 @@ the ratio fork/vanilla.  Nothing here asserts a time.
   start-up  exec to QMP greeting, qmp_capabilities, quit, process exit;
             -S -nodefaults -display none; wall-clock median of N runs and
             instructions under valgrind --tool=callgrind (repeatable).
+
+Then figures of the fork's own features, which vanilla does not have,
+as ratios within the fork:
+
+  SMCA MSR  TSC ticks of one guest RDMSR of an SMCA bank MSR (emulated by
+            QEMU) against one of SYSENTER_CS (handled in KVM / TCG), from
+            the msr-timing guest payload.
+  AR -> #MC x-inject-memory-error required sent, to the guest's #MC
+            handler done (the memory-error payload ends its run there):
+            wall-clock median.
 """
 
 import argparse
@@ -28,6 +38,129 @@ BINARIES = {
     'fork': os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
 }
+
+
+PAYLOADS = os.path.join(TOP, 'build', 'qemu', 'tests', 'qtest',
+                        'guest-payload')
+# GuestPayloadMailbox (tests/qtest/guest-payload/mailbox.h)
+MAILBOX = 0x200000
+MB_INPUTS, MB_MAGIC, MB_CHECKPOINT, MB_VALUES = 0, 128, 136, 784
+MAGIC_DONE = 0x454e4f44
+
+
+class PayloadGuest:
+    """A payload run, driven over QMP and the qtest protocol."""
+
+    def __init__(self, binary, accel, payload, extra=()):
+        self.dir = tempfile.TemporaryDirectory()
+        socks = {}
+        for name in ('qmp', 'qtest'):
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            srv.bind(os.path.join(self.dir.name, name))
+            srv.listen(1)
+            srv.settimeout(60)
+            socks[name] = srv
+        self.proc = subprocess.Popen(
+            [binary, '-accel', accel, '-S', '-nodefaults', '-display', 'none',
+             '-action', 'reboot=shutdown,shutdown=pause',
+             '-bios', os.path.join(PAYLOADS, payload + '.bin'),
+             '-qmp', 'unix:' + os.path.join(self.dir.name, 'qmp'),
+             '-qtest', 'unix:' + os.path.join(self.dir.name, 'qtest')] +
+            list(extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.qmp = socks['qmp'].accept()[0].makefile('rwb')
+        self.qtest = socks['qtest'].accept()[0].makefile('rwb')
+        for srv in socks.values():
+            srv.close()
+        json.loads(self.qmp.readline())
+        self.command('qmp_capabilities')
+
+    def command(self, cmd, **args):
+        self.qmp.write(json.dumps({'execute': cmd, 'arguments': args})
+                       .encode() + b'\n')
+        self.qmp.flush()
+        while True:
+            msg = json.loads(self.qmp.readline())
+            if 'return' in msg:
+                return msg['return']
+            if 'error' in msg:
+                raise RuntimeError(f'{cmd}: {msg["error"]["desc"]}')
+
+    def wait_event(self, name):
+        while True:
+            msg = json.loads(self.qmp.readline())
+            if msg.get('event') == name:
+                return msg
+
+    def _qtest(self, line):
+        self.qtest.write(line.encode() + b'\n')
+        self.qtest.flush()
+        reply = self.qtest.readline().decode().split()
+        if reply[0] != 'OK':
+            raise RuntimeError(f'qtest {line}: {reply}')
+        return reply
+
+    def write_input(self, index, value):
+        self._qtest(f'writeq {MAILBOX + MB_INPUTS + 8 * index:#x} '
+                    f'{value:#x}')
+
+    def readl(self, offset):
+        return int(self._qtest(f'readl {MAILBOX + offset:#x}')[1], 16)
+
+    def value(self, index):
+        return int(self._qtest(f'readq {MAILBOX + MB_VALUES + 8 * index:#x}')
+                   [1], 16)
+
+    def wait_checkpoint(self, n):
+        deadline = time.monotonic() + 60
+        while self.readl(MB_CHECKPOINT) < n:
+            if time.monotonic() > deadline:
+                raise RuntimeError('payload never reached its checkpoint')
+            time.sleep(0.001)
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.dir.cleanup()
+
+
+def smca_msr_cost(accel, iterations=20000):
+    """TSC ticks per RDMSR: SMCA DESTAT (QEMU) and SYSENTER_CS (kernel)."""
+    g = PayloadGuest(BINARIES['fork'], accel, 'msr-timing',
+                     ['-cpu', 'qemu64,vendor=AuthenticAMD'])
+    try:
+        g.write_input(0, 0xc0002098)         # MCA_DESTAT of bank 9
+        g.write_input(1, 0x174)              # SYSENTER_CS
+        g.write_input(2, iterations)
+        g.command('cont')
+        g.wait_event('SHUTDOWN')
+        if g.readl(MB_MAGIC) != MAGIC_DONE:
+            raise RuntimeError('msr-timing payload did not finish')
+        return g.value(0) / iterations, g.value(1) / iterations
+    finally:
+        g.close()
+
+
+def ar_to_handler(accel, runs):
+    """x-inject-memory-error required -> the guest's #MC handler done."""
+    samples = []
+    for _ in range(runs):
+        g = PayloadGuest(BINARIES['fork'], accel, 'memory-error',
+                         ['-cpu', 'qemu64,vendor=AuthenticAMD'])
+        try:
+            g.write_input(0, 2)              # MEMERR_MODE_MC
+            g.write_input(1, 9)              # bank
+            g.command('cont')
+            g.wait_checkpoint(1)             # MEMERR_CP_READY
+            t0 = time.perf_counter()
+            g.command('x-inject-memory-error', gpa=0x1000000,
+                      action='required')
+            g.wait_event('SHUTDOWN')
+            samples.append(time.perf_counter() - t0)
+            if g.readl(MB_MAGIC) != MAGIC_DONE:
+                raise RuntimeError('memory-error payload did not finish')
+        finally:
+            g.close()
+    return statistics.median(samples)
 
 
 def kvm_usable():
@@ -132,6 +265,19 @@ def main():
                 ins['fork'] / 1e6, ins['vanilla'] / 1e6, 'M ins', '{:.2f}')
     print(f'(ratio = fork / vanilla; {opts.runs} wall-clock runs each, '
           'interleaved)')
+
+    print()
+    print(f'{"fork only":<40} {"value":>14} {"reference":>14} {"unit":<6} '
+          f'{"ratio":>6}')
+    for accel in accels:
+        smca, kernel = smca_msr_cost(accel)
+        row(f'RDMSR SMCA vs SYSENTER_CS, {accel}', smca, kernel,
+            'ticks', '{:.0f}')
+    for accel in accels:
+        ms = ar_to_handler(accel, opts.runs) * 1e3
+        print(f'{"AR injection -> #MC handler, " + accel + " (median)":<40} '
+              f'{ms:14.2f} {"":>14} {"ms":<6}')
+    print('(SMCA MSR ratio = emulated in QEMU / handled by the accelerator)')
 
 
 if __name__ == '__main__':
