@@ -10,6 +10,7 @@ PACKAGES=(
     flex bison ninja-build dpkg-dev xz-utils cpio
     # the fork's named dependencies
     libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+    libaio-dev libcap-ng-dev
     # firmware, as Debian's qemu uses it
     seabios ipxe-qemu
     # the demo guest of 'make run'
