@@ -1,6 +1,7 @@
 /*
  * Machine checks and memory errors injected from the monitor:
- * QMP x-inject-mce (HMP mce) and x-inject-memory-error
+ * QMP x-inject-mce (HMP mce) and x-inject-memory-error (HMP
+ * inject-memory-error)
  *
  * cpu_x86_inject_mce() reports refusals with monitor_printf(), which QMP
  * cannot see, and HMP's mce silently ignored an unknown vCPU.  Check
@@ -15,6 +16,10 @@
 #include <sys/syscall.h>
 #include "qapi/error.h"
 #include "qapi/qapi-commands-memory-error.h"
+#include "qapi/qapi-visit-memory-error.h"
+#include "qobject/qdict.h"
+#include "monitor/hmp.h"
+#include "monitor/hmp-target.h"
 #include "exec/target_page.h"
 #include "hw/core/cpu.h"
 #include "monitor/monitor.h"
@@ -197,4 +202,19 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
     }
     /* No SIGBUS path without KVM: inject what it would. */
     x86_cpu_inject_memory_error(X86_CPU(cs), gpa & TARGET_PAGE_MASK, ar);
+}
+
+void hmp_inject_memory_error(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+    int kind = qapi_enum_parse(&MemoryErrorKind_lookup,
+                               qdict_get_str(qdict, "action"), -1, &err);
+
+    if (kind >= 0) {
+        qmp_x_inject_memory_error(qdict_get_int(qdict, "gpa"), kind,
+                                  qdict_haskey(qdict, "cpu_index"),
+                                  qdict_get_try_int(qdict, "cpu_index", 0),
+                                  &err);
+    }
+    hmp_handle_error(mon, err);
 }

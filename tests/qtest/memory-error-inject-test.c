@@ -99,6 +99,7 @@ static QDict *inject_memory_error(QTestState *qts, uint64_t gpa,
 static void test_memory_error_bad_input(void)
 {
     QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
+    char *out;
 
     assert_qmp_error(qts, inject_memory_error(qts, 0xfec00000, "optional"),
                      "not RAM");
@@ -119,6 +120,18 @@ static void test_memory_error_bad_input(void)
                      " {'gpa': 1048576, 'action': 'required',"
                      " 'cpu-index': 3}}"),
                      "no vCPU with index 3");
+    assert_running(qts);
+
+    /* The HMP twin says the same. */
+    out = qtest_hmp(qts, "inject-memory-error 0xfec00000 optional");
+    g_assert(strstr(out, "not RAM"));
+    g_free(out);
+    out = qtest_hmp(qts, "inject-memory-error 0x100000 sometimes");
+    g_assert(strstr(out, "invalid parameter value: sometimes"));
+    g_free(out);
+    out = qtest_hmp(qts, "inject-memory-error 0x100000 required 3");
+    g_assert(strstr(out, "no vCPU with index 3"));
+    g_free(out);
     assert_running(qts);
     qtest_quit(qts);
 }

@@ -143,6 +143,22 @@ static void enable_migration_events(QTestState *qts)
         " 'capabilities': [{'capability': 'events', 'state': true}]}}");
 }
 
+/* The payload read the deferred error logged at @addr, both ways. */
+static void assert_deferred_error_seen(const SmcaResult *r, uint64_t addr)
+{
+    /* The legacy registers, read through their SMCA numbers */
+    assert_step_ok(r, SMCA_STEP_READ_STATUS);
+    g_assert_cmphex(step_value(r, SMCA_STEP_READ_STATUS), ==, AMD_AO_STATUS);
+    assert_step_ok(r, SMCA_STEP_READ_ADDR);
+    g_assert_cmphex(step_value(r, SMCA_STEP_READ_ADDR), ==, addr);
+
+    /* The deferred error, in DESTAT/DEADDR too */
+    assert_step_ok(r, SMCA_STEP_READ_DESTAT);
+    g_assert_cmphex(step_value(r, SMCA_STEP_READ_DESTAT), ==, AMD_AO_STATUS);
+    assert_step_ok(r, SMCA_STEP_READ_DEADDR);
+    g_assert_cmphex(step_value(r, SMCA_STEP_READ_DEADDR), ==, addr);
+}
+
 static uint64_t random_gpa(void)
 {
     /* A page in the first 64 MiB of guest RAM, above the payload. */
@@ -155,20 +171,7 @@ static void test_amd_deferred(GuestPayloadAccel accel)
     SmcaResult r;
 
     run_smca_payload(accel, "qemu64,vendor=AuthenticAMD", addr, &r);
-
-    /* The legacy registers, read through their SMCA numbers */
-    assert_step_ok(&r, SMCA_STEP_READ_STATUS);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_STATUS), ==,
-                    AMD_AO_STATUS);
-    assert_step_ok(&r, SMCA_STEP_READ_ADDR);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_ADDR), ==, addr);
-
-    /* The deferred error, in DESTAT/DEADDR too */
-    assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==,
-                    AMD_AO_STATUS);
-    assert_step_ok(&r, SMCA_STEP_READ_DEADDR);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, addr);
+    assert_deferred_error_seen(&r, addr);
     assert_step_ok(&r, SMCA_STEP_READ_IPID);
     g_assert_cmphex(step_value(&r, SMCA_STEP_READ_IPID), ==, 0);
     /* The MSRs work; CPUID does not claim SMCA without x-amd-smca. */
@@ -281,14 +284,7 @@ static void test_amd_deferred_migrates(GuestPayloadAccel accel)
     finish_smca_payload(dst, &r);
     unlink(path);
 
-    assert_step_ok(&r, SMCA_STEP_READ_DESTAT);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DESTAT), ==,
-                    AMD_AO_STATUS);
-    assert_step_ok(&r, SMCA_STEP_READ_DEADDR);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, addr);
-    assert_step_ok(&r, SMCA_STEP_READ_STATUS);
-    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_STATUS), ==,
-                    AMD_AO_STATUS);
+    assert_deferred_error_seen(&r, addr);
 }
 
 /* system_reset clears DESTAT/DEADDR. */
