@@ -12,7 +12,10 @@
 /* inputs[0]: how many leaves; inputs[1 + i]: leaf | subleaf << 32 */
 #define CPUID_DUMP_IN_COUNT     0
 #define CPUID_DUMP_IN_LEAF0     1
-#define CPUID_DUMP_MAX_LEAVES   15
+#define CPUID_DUMP_MAX_LEAVES   14
+/* inputs[15]: non-zero to spin after reporting (checkpoint 1) */
+#define CPUID_DUMP_IN_SPIN      15
+#define CPUID_DUMP_CHECKPOINT_SPINNING 1
 
 /* values[4 * i + reg]: EAX, EBX, ECX, EDX of leaf i */
 #define CPUID_DUMP_OUT(i, reg)  (4 * (i) + (reg))
