@@ -67,6 +67,23 @@ static QDict *expand_static(CpuModelInfo *info, const char *which,
     return qobject_ref(props);
 }
 
+/* Both models' static expansions, or false with @errp set. */
+static bool expand_both(CpuModelInfo *infoa, CpuModelInfo *infob,
+                        QDict **a, QDict **b, Error **errp)
+{
+    *a = expand_static(infoa, "modela", errp);
+    if (!*a) {
+        return false;
+    }
+    *b = expand_static(infob, "modelb", errp);
+    if (!*b) {
+        qobject_unref(*a);
+        *a = NULL;
+        return false;
+    }
+    return true;
+}
+
 static bool feature_on(QDict *props, const char *name)
 {
     QBool *b = qobject_to(QBool, qdict_get(props, name));
@@ -92,17 +109,13 @@ CpuModelCompareInfo *qmp_query_cpu_model_comparison(CpuModelInfo *infoa,
                                                      CpuModelInfo *infob,
                                                      Error **errp)
 {
-    g_autoptr(QDict) a = expand_static(infoa, "modela", errp);
+    g_autoptr(QDict) a = NULL;
     g_autoptr(QDict) b = NULL;
     CpuModelCompareInfo *info;
     strList **tail, **mid;
     bool a_has_more, b_has_more;
 
-    if (!a) {
-        return NULL;
-    }
-    b = expand_static(infob, "modelb", errp);
-    if (!b) {
+    if (!expand_both(infoa, infob, &a, &b, errp)) {
         return NULL;
     }
 
@@ -131,16 +144,12 @@ CpuModelBaselineInfo *qmp_query_cpu_model_baseline(CpuModelInfo *infoa,
                                                     CpuModelInfo *infob,
                                                     Error **errp)
 {
-    g_autoptr(QDict) a = expand_static(infoa, "modela", errp);
+    g_autoptr(QDict) a = NULL;
     g_autoptr(QDict) b = NULL;
     CpuModelBaselineInfo *info;
     QDict *props;
 
-    if (!a) {
-        return NULL;
-    }
-    b = expand_static(infob, "modelb", errp);
-    if (!b) {
+    if (!expand_both(infoa, infob, &a, &b, errp)) {
         return NULL;
     }
 
