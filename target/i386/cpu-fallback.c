@@ -64,28 +64,23 @@ static X86CPU *model_version_new(const char *name)
     return model;
 }
 
-/* The model's own feature bits: what the user set is not its doing. */
-static void model_features(X86CPU *model, X86CPU *cpu, uint64_t *out)
+/* A model's own feature bits: what the user set is not its doing. */
+static void model_features(const uint64_t *model, X86CPU *cpu,
+                           uint64_t *out)
 {
     for (FeatureWord w = 0; w < FEATURE_WORDS; w++) {
-        out[w] = model->env.features[w] & ~cpu->env.user_features[w];
+        out[w] = model[w] & ~cpu->env.user_features[w];
     }
 }
 
-static char *feature_names(const uint64_t *set)
+/* "a, b, c" for messages, "none" for no name at all. */
+static char *join_names(const strList *names)
 {
     GString *s = g_string_new(NULL);
 
-    for (FeatureWord w = 0; w < FEATURE_WORDS; w++) {
-        for (int bit = 0; bit < 64; bit++) {
-            const char *name = feature_word_info[w].feat_names[bit];
-
-            if (!(set[w] & BIT_ULL(bit))) {
-                continue;
-            }
-            g_string_append_printf(s, "%s%s", s->len ? ", " : "",
-                                   name ?: "(unnamed)");
-        }
+    for (; names; names = names->next) {
+        g_string_append_printf(s, "%s%s", s->len ? ", " : "",
+                               names->value ?: "(unnamed)");
     }
     if (!s->len) {
         g_string_append(s, "none");
@@ -93,22 +88,12 @@ static char *feature_names(const uint64_t *set)
     return g_string_free(s, false);
 }
 
-static void record_vanished(X86CPU *cpu, const uint64_t *set)
+static char *feature_names(uint64_t *set)
 {
-    X86CPUFallback *fb = &cpu->fallback;
+    g_autoptr(strList) names = NULL;
 
-    if (!fb->vanished) {
-        fb->vanished = g_ptr_array_new_with_free_func(g_free);
-    }
-    for (FeatureWord w = 0; w < FEATURE_WORDS; w++) {
-        for (int bit = 0; bit < 64; bit++) {
-            const char *name = feature_word_info[w].feat_names[bit];
-
-            if ((set[w] & BIT_ULL(bit)) && name) {
-                g_ptr_array_add(fb->vanished, g_strdup(name));
-            }
-        }
-    }
+    x86_cpu_list_feature_names(set, &names);
+    return join_names(names);
 }
 
 static void andnot(uint64_t *out, const uint64_t *a, const uint64_t *b)
@@ -168,59 +153,85 @@ static void apply_version(X86CPU *cpu, const ModelVersion *req,
     }
 }
 
+/* A versioned model, expanded, among which to look for alternatives. */
+typedef struct KnownModel {
+    char *name;
+    int version;
+    const char *vendor;             /* the model definition's own */
+    FeatureWordArray features;
+} KnownModel;
+
+/*
+ * Every "<model>-vN", expanded: the same for every vCPU of the process
+ * (same accelerator, same options), so built once, when first needed.
+ */
+static GArray *known_models(void)
+{
+    static GArray *models;
+    GSList *classes;
+
+    if (models) {
+        return models;
+    }
+    models = g_array_new(false, false, sizeof(KnownModel));
+    classes = object_class_get_list(TYPE_X86_CPU, false);
+    for (GSList *l = classes; l; l = l->next) {
+        X86CPUModelVersionInfo info;
+        KnownModel m;
+        X86CPU *model;
+
+        if (!x86_cpu_class_model_version(l->data, &info) || info.is_alias) {
+            continue;
+        }
+        m.name = g_strdup_printf("%s-v%d", info.base, info.version);
+        model = model_version_new(m.name);
+        if (!model) {
+            g_free(m.name);
+            continue;
+        }
+        m.version = info.version;
+        m.vendor = info.vendor;
+        memcpy(m.features, model->env.features, sizeof(m.features));
+        object_unref(OBJECT(model));
+        g_array_append_val(models, m);
+    }
+    g_slist_free(classes);
+    return models;
+}
+
 /* Runnable models of @vendor closest to @wanted, for the error text. */
 static char *closest_runnable_models(X86CPU *cpu, const char *vendor,
                                      const uint64_t *wanted,
                                      const uint64_t *available)
 {
-    GSList *classes = object_class_get_list(TYPE_X86_CPU, false);
-    GArray *cands = g_array_new(false, false, sizeof(X86FallbackCandidate));
-    GPtrArray *feats = g_ptr_array_new_with_free_func(g_free);
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    size_t out[X86_FALLBACK_MAX_ALTERNATIVES], n;
+    GArray *models = known_models();
+    g_autofree X86FallbackCandidate *cands =
+        g_new(X86FallbackCandidate, models->len);
+    g_autofree uint64_t *feats = g_new(uint64_t,
+                                       models->len * FEATURE_WORDS);
+    size_t out[X86_FALLBACK_MAX_ALTERNATIVES], nalt, n = 0;
     GString *s = g_string_new(NULL);
 
-    for (GSList *l = classes; l; l = l->next) {
-        X86CPUModelVersionInfo info;
-        X86FallbackCandidate c;
-        g_autofree char *name = NULL;
-        X86CPU *model;
-        uint64_t *f;
+    for (guint i = 0; i < models->len; i++) {
+        const KnownModel *m = &g_array_index(models, KnownModel, i);
+        uint64_t *f = feats + n * FEATURE_WORDS;
 
-        if (!x86_cpu_class_model_version(l->data, &info) || info.is_alias ||
-            strcmp(info.vendor, vendor)) {
+        if (strcmp(m->vendor, vendor)) {
             continue;
         }
-        name = g_strdup_printf("%s-v%d", info.base, info.version);
-        model = model_version_new(name);
-        if (!model) {
-            continue;
-        }
-        f = g_new(uint64_t, FEATURE_WORDS);
-        model_features(model, cpu, f);
-        object_unref(OBJECT(model));
-        c = (X86FallbackCandidate) {
-            .name = name, .version = info.version, .features = f,
+        model_features(m->features, cpu, f);
+        cands[n++] = (X86FallbackCandidate) {
+            .name = m->name, .version = m->version, .features = f,
         };
-        g_ptr_array_add(feats, f);
-        g_ptr_array_add(names, g_steal_pointer(&name));
-        g_array_append_val(cands, c);
     }
-    n = x86_fallback_alternatives(&g_array_index(cands, X86FallbackCandidate,
-                                                 0),
-                                  cands->len, wanted, available,
-                                  FEATURE_WORDS, out);
-    for (size_t i = 0; i < n; i++) {
-        g_string_append_printf(s, "%s%s", i ? ", " : "",
-            g_array_index(cands, X86FallbackCandidate, out[i]).name);
+    nalt = x86_fallback_alternatives(cands, n, wanted, available,
+                                     FEATURE_WORDS, out);
+    for (size_t i = 0; i < nalt; i++) {
+        g_string_append_printf(s, "%s%s", i ? ", " : "", cands[out[i]].name);
     }
-    if (!n) {
+    if (!nalt) {
         g_string_append(s, "none");
     }
-    g_slist_free(classes);
-    g_array_free(cands, true);
-    g_ptr_array_free(feats, true);
-    g_ptr_array_free(names, true);
     return g_string_free(s, false);
 }
 
@@ -269,7 +280,7 @@ bool x86_cpu_fallback_realize(X86CPU *cpu, Error **errp)
                        mv->name);
             goto out;
         }
-        model_features(mv->cpu, cpu, mv->features);
+        model_features(mv->cpu->env.features, cpu, mv->features);
         cands[v - 1] = (X86FallbackCandidate) {
             .name = mv->name, .version = v, .features = mv->features,
         };
@@ -295,7 +306,7 @@ bool x86_cpu_fallback_realize(X86CPU *cpu, Error **errp)
         g_autofree char *alternatives =
             closest_runnable_models(cpu, info.vendor, wanted, available);
 
-        record_vanished(cpu, missing);
+        x86_cpu_list_feature_names(missing, &cpu->fallback.vanished);
         trace_x86_cpu_fallback_none(requested, missing_s);
         if (cpu->enforce_cpuid) {
             error_setg(errp, "CPU model %s needs %s, which %s cannot "
@@ -319,9 +330,9 @@ bool x86_cpu_fallback_realize(X86CPU *cpu, Error **errp)
     andnot(added, versions[choice.index].features, wanted);
     apply_version(cpu, &versions[req_index], &versions[choice.index]);
     cpu->fallback.model = g_strdup(versions[choice.index].name);
-    record_vanished(cpu, lost);
+    x86_cpu_list_feature_names(lost, &cpu->fallback.vanished);
     {
-        g_autofree char *lost_s = feature_names(lost);
+        g_autofree char *lost_s = join_names(cpu->fallback.vanished);
         g_autofree char *added_s = feature_names(added);
 
         text = g_strdup_printf(
@@ -357,14 +368,9 @@ static void fallback_get_vanished(Object *obj, Visitor *v, const char *name,
                                   void *opaque, Error **errp)
 {
     X86CPU *cpu = X86_CPU(obj);
-    GPtrArray *names = cpu->fallback.vanished;
-    strList *list = NULL, **tail = &list;
 
-    for (guint i = 0; names && i < names->len; i++) {
-        QAPI_LIST_APPEND(tail, g_strdup(g_ptr_array_index(names, i)));
-    }
-    visit_type_strList(v, name, &list, errp);
-    qapi_free_strList(list);
+    /* an output visitor only reads the list */
+    visit_type_strList(v, name, &cpu->fallback.vanished, errp);
 }
 
 static bool fallback_get_enabled(Object *obj, Error **errp)
@@ -399,5 +405,5 @@ void x86_cpu_fallback_finalize(Object *obj)
     X86CPU *cpu = X86_CPU(obj);
 
     g_clear_pointer(&cpu->fallback.model, g_free);
-    g_clear_pointer(&cpu->fallback.vanished, g_ptr_array_unref);
+    g_clear_pointer(&cpu->fallback.vanished, qapi_free_strList);
 }

@@ -13,7 +13,7 @@
 typedef struct X86CPUFallback {
     bool enabled;           /* 'x-fallback' */
     char *model;            /* 'x-fallback-model': the version chosen */
-    GPtrArray *vanished;    /* 'x-vanished-features': feature names */
+    struct strList *vanished;   /* 'x-vanished-features' */
 } X86CPUFallback;
 
 /* What cpu.c tells about the model behind a CPU class. */

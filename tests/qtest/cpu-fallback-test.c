@@ -27,17 +27,6 @@
 /* TCG tests start QEMU with -cpu; the payload is just a guest to ask. */
 static const char tcg_base[] = "-machine q35 -accel tcg -nodefaults";
 
-static char *first_cpu_path(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-cpus-fast'}");
-    QList *cpus = qdict_get_qlist(rsp, "return");
-    QDict *cpu = qobject_to(QDict, qlist_peek(cpus));
-    char *path = g_strdup(qdict_get_str(cpu, "qom-path"));
-
-    qobject_unref(rsp);
-    return path;
-}
-
 static QDict *qom_get(QTestState *qts, const char *path, const char *prop)
 {
     return qtest_qmp(qts, "{'execute': 'qom-get', 'arguments':"
@@ -85,7 +74,7 @@ static void cpuid_of(const char *cpu, uint32_t *leaf1_ecx,
                             CPUID_DUMP_LEAF(1, 0));
     guest_payload_set_input(qts, CPUID_DUMP_IN_LEAF0 + 1,
                             CPUID_DUMP_LEAF(7, 0));
-    path = first_cpu_path(qts);
+    path = guest_payload_cpu_path(qts);
     *fallback_model = qom_str(qts, path, "x-fallback-model");
     *vanished = qom_strlist(qts, path, "x-vanished-features");
     guest_payload_run(qts, &mb);

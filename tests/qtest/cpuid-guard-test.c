@@ -75,17 +75,9 @@ static char *run_status(QTestState *qts)
 /* Whether QEMU gives the first vCPU AES, whatever the guest reads. */
 static bool vcpu_has_aes(QTestState *qts)
 {
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-cpus-fast'}");
-    QDict *cpu = qobject_to(QDict,
-                            qlist_peek(qdict_get_qlist(rsp, "return")));
-    QDict *aes = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments':"
-                           " {'path': %s, 'property': 'aes'}}",
-                           qdict_get_str(cpu, "qom-path"));
-    bool has = qdict_get_bool(aes, "return");
+    g_autofree char *path = guest_payload_cpu_path(qts);
 
-    qobject_unref(aes);
-    qobject_unref(rsp);
-    return has;
+    return qtest_qom_get_bool(qts, path, "aes");
 }
 
 #define NO_AES "this accelerator cannot give the vCPU AES"

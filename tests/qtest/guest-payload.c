@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "guest-payload.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 
 /* Set by meson: where the payload ELF files are built. */
 #ifndef GUEST_PAYLOAD_DIR
@@ -131,6 +132,17 @@ void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n)
                         !=, GUEST_PAYLOAD_MAGIC_DONE);
         g_usleep(1000);
     }
+}
+
+char *guest_payload_cpu_path(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-cpus-fast'}");
+    QDict *cpu = qobject_to(QDict,
+                            qlist_peek(qdict_get_qlist(rsp, "return")));
+    char *path = g_strdup(qdict_get_str(cpu, "qom-path"));
+
+    qobject_unref(rsp);
+    return path;
 }
 
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb)

@@ -60,6 +60,9 @@ void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n);
 /* Read the whole mailbox. */
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb);
 
+/* The QOM path of the payload's (first) vCPU; free it. */
+char *guest_payload_cpu_path(QTestState *qts);
+
 /*
  * Let the payload run ('cont') and wait for it to finish: returns with the
  * VM stopped, RAM intact, and @mb holding its results.

@@ -9,8 +9,6 @@
  */
 
 #include "qemu/osdep.h"
-#include "qobject/qdict.h"
-#include "qobject/qlist.h"
 #include "guest-payload.h"
 #include "guest-payload/x87-pointers.h"
 
@@ -76,16 +74,6 @@ static void test_tcg_user_choice(void)
     g_assert_cmphex(v[X87_OUT_PLAIN_FDP], ==, 0);
 }
 
-static bool qom_bool(QTestState *qts, const char *path, const char *prop)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments':"
-                           " {'path': %s, 'property': %s}}", path, prop);
-    bool value = qdict_get_bool(rsp, "return");
-
-    qobject_unref(rsp);
-    return value;
-}
-
 /* Under either accelerator the vCPU carries the bits on 10.2 only. */
 static void test_vcpu_properties(GuestPayloadAccel accel)
 {
@@ -100,16 +88,12 @@ static void test_vcpu_properties(GuestPayloadAccel accel)
         QTestState *qts = guest_payload_start(accel, "x87-pointers",
                                               "-machine %s -cpu qemu64",
                                               cases[i].machine);
-        QDict *rsp = qtest_qmp(qts, "{'execute': 'query-cpus-fast'}");
-        QDict *cpu = qobject_to(QDict,
-                                qlist_peek(qdict_get_qlist(rsp, "return")));
-        const char *path = qdict_get_str(cpu, "qom-path");
+        g_autofree char *path = guest_payload_cpu_path(qts);
 
-        g_assert_cmpint(qom_bool(qts, path, "fdp-excptn-only"), ==,
+        g_assert_cmpint(qtest_qom_get_bool(qts, path, "fdp-excptn-only"), ==,
                         cases[i].bits);
-        g_assert_cmpint(qom_bool(qts, path, "zero-fcs-fds"), ==,
+        g_assert_cmpint(qtest_qom_get_bool(qts, path, "zero-fcs-fds"), ==,
                         cases[i].bits);
-        qobject_unref(rsp);
         qtest_quit(qts);
     }
 }
