@@ -118,20 +118,42 @@ void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value)
                  offsetof(GuestPayloadMailbox, inputs[index]), value);
 }
 
-void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n)
+/*
+ * Guest RAM has no event to wait on: poll the mailbox's 32-bit field at
+ * @offset, briefly, until it reaches @n; fail after a minute, or if the
+ * payload finished first.
+ */
+static void wait_mailbox(QTestState *qts, size_t offset, uint32_t n)
 {
-    const uint64_t addr = GUEST_PAYLOAD_MAILBOX_ADDR +
-                        offsetof(GuestPayloadMailbox, checkpoint);
+    const uint64_t magic = GUEST_PAYLOAD_MAILBOX_ADDR +
+                           offsetof(GuestPayloadMailbox, magic);
     gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
 
-    /* Guest RAM has no event to wait on: poll it, briefly. */
-    while (qtest_readl(qts, addr) < n) {
+    while (qtest_readl(qts, GUEST_PAYLOAD_MAILBOX_ADDR + offset) < n) {
         g_assert(g_get_monotonic_time() < deadline);
-        g_assert_cmphex(qtest_readl(qts, GUEST_PAYLOAD_MAILBOX_ADDR +
-                                    offsetof(GuestPayloadMailbox, magic)),
-                        !=, GUEST_PAYLOAD_MAGIC_DONE);
+        g_assert_cmphex(qtest_readl(qts, magic), !=,
+                        GUEST_PAYLOAD_MAGIC_DONE);
         g_usleep(1000);
     }
+}
+
+void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n)
+{
+    wait_mailbox(qts, offsetof(GuestPayloadMailbox, checkpoint), n);
+}
+
+void guest_payload_wait_exceptions(QTestState *qts, unsigned vector,
+                                   uint32_t n)
+{
+    g_assert_cmpuint(vector, <, GUEST_PAYLOAD_NR_VECTORS);
+    wait_mailbox(qts, offsetof(GuestPayloadMailbox, exception_count[vector]),
+                 n);
+}
+
+void guest_payload_wait_value(QTestState *qts, unsigned index, uint32_t n)
+{
+    g_assert_cmpuint(index, <, GUEST_PAYLOAD_NR_VALUES);
+    wait_mailbox(qts, offsetof(GuestPayloadMailbox, values[index]), n);
 }
 
 char *guest_payload_cpu_path(QTestState *qts)

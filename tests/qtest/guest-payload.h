@@ -57,6 +57,20 @@ void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value);
  */
 void guest_payload_wait_checkpoint(QTestState *qts, uint32_t n);
 
+/*
+ * Wait, with the VM running, until the payload has taken at least @n
+ * exceptions of @vector; fails the test after a minute or if the
+ * payload finishes first.
+ */
+void guest_payload_wait_exceptions(QTestState *qts, unsigned vector,
+                                   uint32_t n);
+
+/*
+ * Wait, with the VM running, until the low 32 bits of values[@index]
+ * reach @n (a counter the payload keeps); as above.
+ */
+void guest_payload_wait_value(QTestState *qts, unsigned index, uint32_t n);
+
 /* Read the whole mailbox. */
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb);
 

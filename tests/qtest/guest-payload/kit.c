@@ -32,6 +32,8 @@ typedef struct IdtDescriptor {
 volatile uint32_t kit_fault_fixup;
 /* volatile: likewise */
 volatile int kit_fault_vector = KIT_NO_FAULT;
+/* volatile: read by the stubs in start.S */
+volatile uint8_t kit_iret;
 
 static IdtGate idt[IDT_ENTRIES] __attribute__((aligned(8)));
 static KitHandler *handlers[IDT_ENTRIES];

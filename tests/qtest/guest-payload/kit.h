@@ -7,8 +7,9 @@
  * handlers log every exception to the mailbox, calls payload_main(), and
  * ends the run when it returns.
  *
- * Exception handlers return with POPF/RET, not IRET (see start.S): NMIs
- * stay blocked after the first NMI handler returns.
+ * Exception handlers return with POPF/RET, not IRET (see start.S), unless
+ * the payload sets kit_iret: otherwise NMIs stay blocked after the first
+ * NMI handler returns.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -51,6 +52,13 @@ static KitMailbox *const mailbox = (KitMailbox *)GUEST_PAYLOAD_MAILBOX_ADDR;
 extern volatile uint32_t kit_fault_fixup;
 /* volatile: see kit_fault_fixup */
 extern volatile int kit_fault_vector;
+
+/*
+ * Nonzero: exception handlers return with IRET, which unblocks NMIs.
+ * Restricted KVMs that emulate the whole guest cannot IRET in protected
+ * mode (a KVM internal error), so payloads ask for it only when needed.
+ */
+extern volatile uint8_t kit_iret;
 
 /* Kit internals, called from start.S; payloads do not use them. */
 extern char kit_stubs[];

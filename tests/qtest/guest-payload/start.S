@@ -135,6 +135,10 @@ kit_stub_common:
         add $4, %esp
         popa
         add $8, %esp            /* vector and error code */
+        cmpb $0, kit_iret       /* EFLAGS come back from the frame */
+        je 1f
+        iret
+1:
         /*
          * Return without IRET (see the top of this file): the frame is
          * EIP, CS, EFLAGS; make it EFLAGS, EIP and POPF, RET.
