@@ -21,3 +21,8 @@ void qmp_x_inject_exception(int64_t cpu_index, int64_t vector,
 {
     error_setg(errp, "exception injection is only available on x86");
 }
+
+void qmp_x_inject_triple_fault(int64_t cpu_index, Error **errp)
+{
+    error_setg(errp, "triple-fault injection is only available on x86");
+}

@@ -1,6 +1,7 @@
 /*
  * vCPU event state from the monitor: QMP x-query-vcpu-events (HMP info
- * vcpu-events) and x-inject-exception (HMP inject-exception)
+ * vcpu-events), x-inject-exception (HMP inject-exception) and
+ * x-inject-triple-fault (HMP inject-triple-fault)
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -17,6 +18,7 @@
 #include "hw/core/cpu.h"
 #include "system/hw_accel.h"
 #include "system/kvm.h"
+#include "system/runstate.h"
 #include "system/tcg.h"
 #include "cpu.h"
 #include "trace.h"
@@ -182,6 +184,19 @@ static bool check_exception(int64_t vector, bool has_error_code,
     return true;
 }
 
+static CPUState *cpu_by_index(int64_t cpu_index, Error **errp)
+{
+    CPUState *cs = NULL;
+
+    if (cpu_index >= 0 && cpu_index <= INT_MAX) {
+        cs = qemu_get_cpu(cpu_index);
+    }
+    if (!cs) {
+        error_setg(errp, "no vCPU with index %" PRId64, cpu_index);
+    }
+    return cs;
+}
+
 void qmp_x_inject_exception(int64_t cpu_index, int64_t vector,
                             bool has_error_code, uint32_t error_code,
                             bool has_payload, uint64_t payload,
@@ -192,13 +207,9 @@ void qmp_x_inject_exception(int64_t cpu_index, int64_t vector,
         .has_error_code = has_error_code, .error_code = error_code,
         .has_payload = has_payload, .payload = payload,
     };
-    CPUState *cs = NULL;
+    CPUState *cs = cpu_by_index(cpu_index, errp);
 
-    if (cpu_index >= 0 && cpu_index <= INT_MAX) {
-        cs = qemu_get_cpu(cpu_index);
-    }
     if (!cs) {
-        error_setg(errp, "no vCPU with index %" PRId64, cpu_index);
         return;
     }
     if (unchecked) {
@@ -212,6 +223,32 @@ void qmp_x_inject_exception(int64_t cpu_index, int64_t vector,
     }
     run_on_cpu(cs, queue_exception, RUN_ON_CPU_HOST_PTR(&req));
     error_propagate(errp, req.err);
+}
+
+/* On the vCPU's thread, with its state synchronized. */
+static void queue_triple_fault(CPUState *cs, run_on_cpu_data data)
+{
+    cpu_synchronize_state(cs);
+    X86_CPU(cs)->env.triple_fault_pending = 1;
+    trace_x86_vcpu_events_triple_fault(cs->cpu_index, true);
+}
+
+void qmp_x_inject_triple_fault(int64_t cpu_index, Error **errp)
+{
+    CPUState *cs = cpu_by_index(cpu_index, errp);
+
+    if (!cs) {
+        return;
+    }
+#ifdef CONFIG_KVM
+    if (kvm_enabled() && kvm_vcpu_events_have_triple_fault()) {
+        run_on_cpu(cs, queue_triple_fault, RUN_ON_CPU_NULL);
+        return;
+    }
+#endif
+    /* What a triple fault does without KVM's event (tcg/excp_helper.c) */
+    trace_x86_vcpu_events_triple_fault(cs->cpu_index, false);
+    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
 }
 
 static const char *yes_no(bool b)
@@ -309,5 +346,13 @@ void hmp_inject_exception(Monitor *mon, const QDict *qdict)
         qmp_x_inject_exception(qdict_get_int(qdict, "cpu_index"), vector,
                                false, 0, has_arg1, arg1, false, false, &err);
     }
+    hmp_handle_error(mon, err);
+}
+
+void hmp_inject_triple_fault(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+
+    qmp_x_inject_triple_fault(qdict_get_int(qdict, "cpu_index"), &err);
     hmp_handle_error(mon, err);
 }

@@ -3,7 +3,8 @@
  *
  * Each scenario puts the vcpu-events payload's vCPU in a known event
  * state -- an NMI pending or masked, a #MC pending, an exception with its
- * error code and CR2, an inconsistent exception, the interrupt shadow --
+ * error code and CR2, an inconsistent exception, the interrupt shadow, a
+ * triple fault --
  * moves the VM to a new QEMU process through a file or live over
  * loopback TCP, and checks QEMU's view (x-query-vcpu-events) before and
  * after, and the guest's (what its handlers received, and where).
@@ -349,6 +350,49 @@ static void interrupt_shadow(GuestPayloadAccel accel, Transport t)
     vcpu_events_guest_end(&g);
 }
 
+/*
+ * A triple fault queued in KVM's event state moves with the VM and
+ * resets the guest when it runs.  TCG has no such state: a triple fault
+ * resets at once.
+ */
+static void triple_fault(GuestPayloadAccel accel, Transport t)
+{
+    Guest g;
+    QDict *ev;
+
+    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_stop(g.qts);
+    qtest_qmp_assert_success(g.qts, "{'execute': 'x-inject-triple-fault',"
+                             " 'arguments': {'cpu-index': 0}}");
+    ev = vcpu_events_query(g.qts);
+    if (!qdict_haskey(ev, "triple-fault-pending")) {
+        g_test_skip(accel == GUEST_PAYLOAD_TCG ?
+                    "TCG has no pending triple fault: it resets at once" :
+                    "this KVM lacks KVM_CAP_X86_TRIPLE_FAULT_EVENT");
+        qobject_unref(ev);
+        vcpu_events_guest_end(&g);
+        return;
+    }
+    g_assert_true(qdict_get_bool(ev, "triple-fault-pending"));
+    qobject_unref(ev);
+
+    vcpu_events_guest_move(&g, t, NULL);
+    ev = vcpu_events_query(g.qts);
+    g_assert_true(qdict_get_bool(ev, "triple-fault-pending"));
+    qobject_unref(ev);
+
+    vcpu_events_cont(g.qts);
+    ev = qtest_qmp_eventwait_ref(g.qts, "SHUTDOWN");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "guest-reset");
+    qobject_unref(ev);
+    /* The payload did not end the run: it is still in its wait loop. */
+    g_assert_cmphex(qtest_readl(g.qts, GUEST_PAYLOAD_MAILBOX_ADDR +
+                                offsetof(GuestPayloadMailbox, magic)),
+                    ==, GUEST_PAYLOAD_MAGIC_RUNNING);
+    vcpu_events_guest_end(&g);
+}
+
 #define SCENARIO(fn) \
     static void fn##_file(GuestPayloadAccel accel) \
     { \
@@ -369,6 +413,7 @@ SCENARIO(pf_error_code_10_1)
 SCENARIO(inconsistent_ud)
 SCENARIO(inconsistent_ud_unsanitized)
 SCENARIO(interrupt_shadow)
+SCENARIO(triple_fault)
 
 #define ADD(name, fn) \
     do { \
@@ -389,5 +434,6 @@ int main(int argc, char **argv)
     ADD("inconsistent-ud", inconsistent_ud);
     ADD("inconsistent-ud-unsanitized", inconsistent_ud_unsanitized);
     ADD("interrupt-shadow", interrupt_shadow);
+    ADD("triple-fault", triple_fault);
     return g_test_run();
 }
