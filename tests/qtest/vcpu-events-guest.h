@@ -20,6 +20,10 @@
 #define MACHINE_10_2        "pc-i440fx-10.2"
 #define MACHINE_10_1        "pc-i440fx-10.1"
 
+#define VCPU_EVENTS_NO_IRET \
+    "this KVM cannot run IRET in protected mode (it emulates the whole " \
+    "guest), so NMIs stay blocked after the first"
+
 typedef enum Transport {
     VIA_FILE,           /* migrate to a file, restore in a new process */
     VIA_TCP,            /* live migration over loopback TCP */
@@ -37,9 +41,14 @@ typedef struct Guest {
 
 /*
  * Start the payload in @mode on @machine and let it run until its wait
- * loop is entered.  False (and the test skipped) if it stopped on the
- * way: with @iret, a KVM that cannot run IRET in protected mode.
+ * loop is entered.  False if it stopped on the way: with @iret, a KVM
+ * that cannot run IRET in protected mode.
  */
+bool vcpu_events_guest_try_start(Guest *g, GuestPayloadAccel accel,
+                                 const char *machine, uint32_t mode,
+                                 bool iret);
+
+/* The same, with the test skipped, saying why, if it returns false. */
 bool vcpu_events_guest_start(Guest *g, GuestPayloadAccel accel,
                              const char *machine, uint32_t mode, bool iret);
 

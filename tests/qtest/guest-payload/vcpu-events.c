@@ -56,6 +56,7 @@ static void mc_handler(KitFrame *frame)
     kit_report(VE_OUT_MCG_STATUS, rdmsr(MSR_MCG_STATUS));
     wrmsr(MSR_MC0_STATUS + 4 * mc_bank, 0);
     wrmsr(MSR_MCG_STATUS, 0);   /* MCIP off: ready for the next one */
+    mailbox->values[VE_OUT_MC_HANDLED]++;
 }
 
 static void nmi_handler(KitFrame *frame)

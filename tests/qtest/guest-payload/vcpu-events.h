@@ -32,5 +32,6 @@
 #define VE_OUT_MC_ADDR          5
 #define VE_OUT_MCG_STATUS       6
 #define VE_OUT_NMIS_AT_RELEASE  7   /* VE_MODE_NMI_HOLD: NMIs when released */
+#define VE_OUT_MC_HANDLED       8   /* #MC handlers done (MCIP cleared) */
 
 #endif
