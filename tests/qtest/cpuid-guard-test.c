@@ -15,6 +15,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "guest-payload.h"
+#include "guest-migration.h"
 #include "guest-payload/cpuid-dump.h"
 
 #define CPUID_1_ECX_AES (1u << 25)
@@ -25,52 +26,6 @@ typedef struct Saved {
     char *file;
     GuestPayloadMailbox mb;
 } Saved;
-
-static void enable_migration_events(QTestState *qts)
-{
-    qtest_qmp_assert_success(qts, "{'execute': 'migrate-set-capabilities',"
-                             " 'arguments': {'capabilities': [{"
-                             " 'capability': 'events', 'state': true}]}}");
-}
-
-/* Wait for the MIGRATION event that ends a migration; its status. */
-static char *wait_migration_end(QTestState *qts)
-{
-    for (;;) {
-        QDict *ev = qtest_qmp_eventwait_ref(qts, "MIGRATION");
-        const char *status = qdict_get_str(qdict_get_qdict(ev, "data"),
-                                           "status");
-        char *ret = NULL;
-
-        if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
-            ret = g_strdup(status);
-        }
-        qobject_unref(ev);
-        if (ret) {
-            return ret;
-        }
-    }
-}
-
-static char *query_migrate_str(QTestState *qts, const char *key)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
-    QDict *ret = qdict_get_qdict(rsp, "return");
-    char *value = g_strdup(qdict_get_try_str(ret, key));
-
-    qobject_unref(rsp);
-    return value;
-}
-
-static char *run_status(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
-    char *status = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "return"),
-                                          "status"));
-
-    qobject_unref(rsp);
-    return status;
-}
 
 /* Whether QEMU gives the first vCPU AES, whatever the guest reads. */
 static bool vcpu_has_aes(QTestState *qts)
@@ -113,11 +68,11 @@ static bool save_guest(Saved *s, GuestPayloadAccel accel, const char *cpu)
     g_assert_cmpuint(s->mb.status, ==, GUEST_PAYLOAD_STATUS_PASS);
     g_assert_cmphex(s->mb.values[CPUID_DUMP_OUT(0, CPUID_DUMP_ECX)] &
                     CPUID_1_ECX_AES, ==, CPUID_1_ECX_AES);
-    enable_migration_events(src);
+    guest_migration_enable_events(src);
     uri = g_strdup_printf("file:%s", s->file);
     qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments':"
                              " {'uri': %s}}", uri);
-    status = wait_migration_end(src);
+    status = guest_migration_wait_end(src);
     g_assert_cmpstr(status, ==, "completed");
     qtest_quit(src);
     return true;
@@ -140,15 +95,8 @@ static QTestState *start_destination(GuestPayloadAccel accel,
     dst = guest_payload_start(accel, "cpuid-dump", "-cpu %s -incoming defer"
                               " %s%s", cpu, errfile ? "2>" : "",
                               errfile ?: "");
-    enable_migration_events(dst);
+    guest_migration_enable_events(dst);
     return dst;
-}
-
-static void migrate_incoming(QTestState *dst, const char *uri)
-{
-    qtest_qmp_assert_success(dst, "{'execute': 'migrate-incoming',"
-                             " 'arguments': {'uri': %s,"
-                             " 'exit-on-error': false}}", uri);
 }
 
 /* Load @s into a vCPU @cpu; "completed" or "failed", *@error set. */
@@ -159,9 +107,9 @@ static char *restore(const Saved *s, const char *cpu, char **error,
     QTestState *dst = start_destination(s->accel, cpu, errfile);
     char *status;
 
-    migrate_incoming(dst, uri);
-    status = wait_migration_end(dst);
-    *error = query_migrate_str(dst, "error-desc");
+    guest_migration_incoming(dst, uri);
+    status = guest_migration_wait_end(dst);
+    *error = guest_migration_query_str(dst, "error-desc");
     if (mb) {
         guest_payload_read_mailbox(dst, mb);
     }
@@ -262,20 +210,6 @@ static void test_stream_without_guard(GuestPayloadAccel accel)
     }
 }
 
-/* The destination's listening port, from query-migrate. */
-static char *incoming_tcp_uri(QTestState *dst)
-{
-    QDict *rsp = qtest_qmp(dst, "{'execute': 'query-migrate'}");
-    QList *addrs = qdict_get_qlist(qdict_get_qdict(rsp, "return"),
-                                   "socket-address");
-    QDict *addr = qobject_to(QDict, qlist_peek(addrs));
-    char *uri = g_strdup_printf("tcp:127.0.0.1:%s",
-                                qdict_get_str(addr, "port"));
-
-    qobject_unref(rsp);
-    return uri;
-}
-
 static char *live_migrate(QTestState *src, GuestPayloadAccel accel,
                           const char *cpu, char **dst_error)
 {
@@ -284,14 +218,14 @@ static char *live_migrate(QTestState *src, GuestPayloadAccel accel,
     g_autofree char *dst_status = NULL;
     char *status;
 
-    migrate_incoming(dst, "tcp:127.0.0.1:0");
-    uri = incoming_tcp_uri(dst);
+    guest_migration_incoming(dst, "tcp:127.0.0.1:0");
+    uri = guest_migration_incoming_tcp_uri(dst);
     qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments':"
                              " {'uri': %s}}", uri);
-    status = wait_migration_end(src);
-    dst_status = wait_migration_end(dst);
+    status = guest_migration_wait_end(src);
+    dst_status = guest_migration_wait_end(dst);
     g_assert_cmpstr(dst_status, ==, status);
-    *dst_error = query_migrate_str(dst, "error-desc");
+    *dst_error = guest_migration_query_str(dst, "error-desc");
     qtest_quit(dst);
     return status;
 }
@@ -320,17 +254,17 @@ static void test_live_migration(GuestPayloadAccel accel)
     guest_payload_read_mailbox(src, &mb);
     g_assert_cmphex(mb.values[CPUID_DUMP_OUT(0, CPUID_DUMP_ECX)] &
                     CPUID_1_ECX_AES, ==, CPUID_1_ECX_AES);
-    enable_migration_events(src);
+    guest_migration_enable_events(src);
 
     status = live_migrate(src, accel, "Westmere-v1,aes=off", &error);
     g_assert_cmpstr(status, ==, "failed");
     g_assert_nonnull(strstr(error, "aes (CPUID[0x1].ECX[25])"));
-    run = run_status(src);
+    run = guest_payload_run_status(src);
     g_assert_cmpstr(run, ==, "running");
 
     status2 = live_migrate(src, accel, "Westmere-v1", &error2);
     g_assert_cmpstr(status2, ==, "completed");
-    run2 = run_status(src);
+    run2 = guest_payload_run_status(src);
     g_assert_cmpstr(run2, ==, "postmigrate");
     qtest_quit(src);
 }

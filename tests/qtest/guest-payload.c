@@ -156,6 +156,16 @@ void guest_payload_wait_value(QTestState *qts, unsigned index, uint32_t n)
     wait_mailbox(qts, offsetof(GuestPayloadMailbox, values[index]), n);
 }
 
+char *guest_payload_run_status(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+    char *status = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "return"),
+                                          "status"));
+
+    qobject_unref(rsp);
+    return status;
+}
+
 char *guest_payload_cpu_path(QTestState *qts)
 {
     QDict *rsp = qtest_qmp(qts, "{'execute': 'query-cpus-fast'}");

@@ -74,6 +74,9 @@ void guest_payload_wait_value(QTestState *qts, unsigned index, uint32_t n);
 /* Read the whole mailbox. */
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb);
 
+/* query-status's status ("running", "internal-error"...); free it. */
+char *guest_payload_run_status(QTestState *qts);
+
 /* The QOM path of the payload's (first) vCPU; free it. */
 char *guest_payload_cpu_path(QTestState *qts);
 

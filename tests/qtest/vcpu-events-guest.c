@@ -29,16 +29,6 @@ static QTestState *start_process(Guest *g, bool incoming)
     return qts;
 }
 
-char *vcpu_events_run_status(QTestState *qts)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
-    char *status = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "return"),
-                                          "status"));
-
-    qobject_unref(rsp);
-    return status;
-}
-
 void vcpu_events_stop(QTestState *qts)
 {
     qtest_qmp_assert_success(qts, "{'execute': 'stop'}");
@@ -63,7 +53,7 @@ static bool run_to_loop(QTestState *qts)
     /* Guest RAM has no event to wait on: poll it, briefly. */
     while (qtest_readl(qts, rounds) == 0 &&
            qtest_readl(qts, checkpoint) < VE_CP_READY) {
-        g_autofree char *status = vcpu_events_run_status(qts);
+        g_autofree char *status = guest_payload_run_status(qts);
 
         if (strcmp(status, "running")) {
             return false;
@@ -88,7 +78,7 @@ bool vcpu_events_guest_try_start(Guest *g, GuestPayloadAccel accel,
     guest_payload_set_input(g->qts, VE_IN_IRET, iret);
     guest_payload_set_input(g->qts, VE_IN_MC_BANK, MC_BANK);
     if (!run_to_loop(g->qts)) {
-        g_autofree char *status = vcpu_events_run_status(g->qts);
+        g_autofree char *status = guest_payload_run_status(g->qts);
 
         /* Only IRET may fail, and only as an emulation failure. */
         g_assert_true(iret);

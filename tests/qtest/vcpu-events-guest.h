@@ -63,8 +63,6 @@ void vcpu_events_guest_end(Guest *g);
 
 void vcpu_events_stop(QTestState *qts);
 void vcpu_events_cont(QTestState *qts);
-/* query-status's status; free it. */
-char *vcpu_events_run_status(QTestState *qts);
 
 /* x-query-vcpu-events for vCPU 0; unref it. */
 QDict *vcpu_events_query(QTestState *qts);

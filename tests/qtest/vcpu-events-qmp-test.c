@@ -102,7 +102,7 @@ static void test_inject_refused(GuestPayloadAccel accel)
                    " 'unchecked': true", "outside 0 to 255");
 
     /* Nothing was queued, and the guest runs on. */
-    status = vcpu_events_run_status(g.qts);
+    status = guest_payload_run_status(g.qts);
     g_assert_cmpstr(status, ==, "running");
     ev = vcpu_events_query(g.qts);
     g_assert_false(qdict_haskey(ev, "exception"));

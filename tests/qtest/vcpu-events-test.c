@@ -295,7 +295,7 @@ static void inconsistent_ud_unsanitized(GuestPayloadAccel accel,
     vcpu_events_cont(g.qts);
     guest_payload_wait_exceptions(g.qts, VECTOR_UD, 1);
     guest_payload_read_mailbox(g.qts, &mb);
-    status = vcpu_events_run_status(g.qts);
+    status = guest_payload_run_status(g.qts);
     g_test_message("unsanitized #UD: VM %s, guest saw return address 0x%x",
                    status, mb.exceptions[0].eip);
     g_assert_true(strcmp(status, "running") ||
