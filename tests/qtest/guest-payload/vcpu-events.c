@@ -30,8 +30,6 @@
 #define VECTOR_PF               14
 #define VECTOR_MC               18
 
-extern char ve_loop_start[], ve_loop_end[];
-
 static uint32_t mode;
 static uint32_t mc_bank;
 static volatile bool nmi_held;  /* volatile: set in the NMI handler */
@@ -77,7 +75,9 @@ static void nmi_handler(KitFrame *frame)
 /* Counts its rounds in the mailbox: a qtest waits for the first. */
 static void wait_loop(void)
 {
+    /* volatile: the qtest writes the one and reads the other */
     volatile uint64_t *finish = &mailbox->inputs[VE_IN_FINISH];
+    /* volatile: see finish */
     volatile uint64_t *rounds = &mailbox->values[VE_OUT_LOOPS];
 
     asm volatile("ve_loop_start:\n\t"
@@ -92,6 +92,7 @@ static void wait_loop(void)
 /* Each MOV SS blocks interrupts until the next instruction completes. */
 static void shadow_loop(void)
 {
+    /* volatile: the qtest writes it */
     volatile uint64_t *finish = &mailbox->inputs[VE_IN_FINISH];
 
     asm volatile("mov %%ss, %%ax\n"
@@ -106,6 +107,7 @@ static void shadow_loop(void)
 
 static void apic_write(uint32_t reg, uint32_t value)
 {
+    /* volatile: a device register */
     *(volatile uint32_t *)(APIC_BASE + reg) = value;
 }
 
@@ -117,6 +119,16 @@ static void setup_lint1_nmi(void)
 {
     apic_write(APIC_SVR, APIC_SVR_ENABLE | 0xff);
     apic_write(APIC_LVT_LINT1, APIC_DM_NMI);
+}
+
+/* Where wait_loop() starts (@end false) or ends. */
+static uint32_t loop_address(bool end)
+{
+    uint32_t start_addr, end_addr;
+
+    asm("mov $ve_loop_start, %0\n\t"
+        "mov $ve_loop_end, %1" : "=r"(start_addr), "=r"(end_addr));
+    return end ? end_addr : start_addr;
 }
 
 /* Fails here, as a KVM internal error, if IRET cannot be run. */
@@ -149,8 +161,8 @@ uint32_t payload_main(void)
     setup_lint1_nmi();
     asm volatile("mov %%cr4, %0" : "=r"(cr4));
     asm volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_MCE));
-    kit_report(VE_OUT_LOOP_START, (uint32_t)ve_loop_start);
-    kit_report(VE_OUT_LOOP_END, (uint32_t)ve_loop_end);
+    kit_report(VE_OUT_LOOP_START, loop_address(0));
+    kit_report(VE_OUT_LOOP_END, loop_address(1));
     kit_checkpoint(VE_CP_READY);
 
     if (mode == VE_MODE_SHADOW) {
