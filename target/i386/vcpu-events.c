@@ -34,6 +34,7 @@ enum {
     REPAIR_UNSENT_ERROR_CODE,   /* has one, the stream did not carry it */
     REPAIR_SPURIOUS_ERROR_CODE, /* the vector has none, one is set */
     REPAIR_SHADOW,
+    REPAIR_BAD_VECTOR,          /* outside 0-31, about to go to KVM */
 };
 
 static const char *const mnemonics[X86_NR_EXCEPTIONS] = {
@@ -118,10 +119,24 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
         return true;
     }
     if (vector < 0 || vector >= X86_NR_EXCEPTIONS) {
-        error_setg(errp, "vCPU %d: %s: exception vector %d is outside 0-31; "
-                   "refusing this vCPU state", CPU(cpu)->cpu_index, context,
-                   vector);
-        return false;
+        bool refuse = use == X86_VCPU_EVENTS_LOADED;
+
+        if (refuse) {
+            error_setg(errp, "vCPU %d: %s: exception vector %d is outside "
+                       "0-31; refusing this vCPU state",
+                       CPU(cpu)->cpu_index, context, vector);
+        } else {
+            /* Failing KVM_SET_VCPU_EVENTS would end QEMU: drop it. */
+            report_repair(cpu, REPAIR_BAD_VECTOR, context, "injected",
+                          env->exception_injected, 0,
+                          "not an exception vector; dropped");
+        }
+        /* Either way nothing must try to deliver it. */
+        env->exception_pending = env->exception_injected = 0;
+        env->exception_has_payload = 0;
+        env->has_error_code = 0;
+        env->exception_nr = -1;
+        return !refuse;
     }
     if (vector == X86_EXCEPTION_NMI) {
         /* Only one way to mean it: an NMI for the vCPU, so keep it so. */
@@ -132,7 +147,10 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
         env->exception_has_payload = 0;
         env->has_error_code = 0;
         env->exception_nr = -1;
-        if (!env->nmi_injected) {
+        if (tcg_enabled()) {
+            /* TCG keeps a pending NMI as an interrupt request. */
+            cpu_interrupt(CPU(cpu), CPU_INTERRUPT_NMI);
+        } else if (!env->nmi_injected) {
             env->nmi_pending = 1;
         }
         return true;

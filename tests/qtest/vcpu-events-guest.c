@@ -102,10 +102,34 @@ bool vcpu_events_guest_start(Guest *g, GuestPayloadAccel accel,
     return true;
 }
 
+/* Migrate to a new process; both statuses; g->qts becomes the new one. */
+static char *move(Guest *g, Transport t, char **src_status)
+{
+    QTestState *src = g->qts, *dst = start_process(g, true);
+    g_autofree char *uri = NULL;
+    char *dst_status;
+
+    if (t == VIA_FILE) {
+        uri = g_strdup_printf("file:%s/guest.mig", g->dir);
+        qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments':"
+                                 " {'uri': %s}}", uri);
+        *src_status = guest_migration_wait_end(src);
+        guest_migration_incoming(dst, uri);
+    } else {
+        guest_migration_incoming(dst, "tcp:127.0.0.1:0");
+        uri = guest_migration_incoming_tcp_uri(dst);
+        qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments':"
+                                 " {'uri': %s}}", uri);
+        *src_status = guest_migration_wait_end(src);
+    }
+    dst_status = guest_migration_wait_end(dst);
+    qtest_quit(src);
+    g->qts = dst;
+    return dst_status;
+}
+
 void vcpu_events_guest_move(Guest *g, Transport t, const char *cpu)
 {
-    QTestState *src = g->qts, *dst;
-    g_autofree char *uri = NULL;
     g_autofree char *status = NULL;
     g_autofree char *dst_status = NULL;
     g_autofree char *error = NULL;
@@ -114,30 +138,18 @@ void vcpu_events_guest_move(Guest *g, Transport t, const char *cpu)
         g_free(g->cpu);
         g->cpu = g_strdup(cpu);
     }
-    dst = start_process(g, true);
-    if (t == VIA_FILE) {
-        uri = g_strdup_printf("file:%s/guest.mig", g->dir);
-        qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments':"
-                                 " {'uri': %s}}", uri);
-        status = guest_migration_wait_end(src);
-        qtest_quit(src);
-        guest_migration_incoming(dst, uri);
-    } else {
-        guest_migration_incoming(dst, "tcp:127.0.0.1:0");
-        uri = guest_migration_incoming_tcp_uri(dst);
-        qtest_qmp_assert_success(src, "{'execute': 'migrate', 'arguments':"
-                                 " {'uri': %s}}", uri);
-        status = guest_migration_wait_end(src);
-    }
+    dst_status = move(g, t, &status);
     g_assert_cmpstr(status, ==, "completed");
-    dst_status = guest_migration_wait_end(dst);
-    error = guest_migration_query_str(dst, "error-desc");
+    error = guest_migration_query_str(g->qts, "error-desc");
     g_assert_cmpstr(error, ==, NULL);
     g_assert_cmpstr(dst_status, ==, "completed");
-    if (t == VIA_TCP) {
-        qtest_quit(src);
-    }
-    g->qts = dst;
+}
+
+char *vcpu_events_guest_move_status(Guest *g, Transport t)
+{
+    g_autofree char *status = NULL;
+
+    return move(g, t, &status);
 }
 
 void vcpu_events_guest_finish(Guest *g, GuestPayloadMailbox *mb)

@@ -55,6 +55,13 @@ bool vcpu_events_guest_start(Guest *g, GuestPayloadAccel accel,
 /* Move the guest to a new process, with -cpu @cpu (NULL: the same). */
 void vcpu_events_guest_move(Guest *g, Transport t, const char *cpu);
 
+/*
+ * Move the guest, expecting the destination may refuse it: the
+ * destination's migration status.  The guest is then in the destination
+ * process (stopped) whatever the outcome; the source is gone.
+ */
+char *vcpu_events_guest_move_status(Guest *g, Transport t);
+
 /* Set VE_IN_FINISH and wait for the payload to end; its mailbox. */
 void vcpu_events_guest_finish(Guest *g, GuestPayloadMailbox *mb);
 

@@ -303,6 +303,84 @@ static void inconsistent_ud_unsanitized(GuestPayloadAccel accel,
     vcpu_events_guest_end(&g);
 }
 
+/* Vector 2 queued as an exception arrives: it becomes the NMI it is. */
+static void nmi_as_exception(GuestPayloadAccel accel, Transport t)
+{
+    GuestPayloadMailbox mb;
+    Guest g;
+    QDict *ev;
+
+    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_stop(g.qts);
+    qtest_qmp_assert_success(g.qts, "{'execute': 'x-inject-exception',"
+                             " 'arguments': {'cpu-index': 0, 'vector': %d,"
+                             " 'unchecked': true}}", VECTOR_NMI);
+    vcpu_events_guest_move(&g, t, NULL);
+    g_assert_true(vcpu_events_stderr_has(&g, "exception 2 (NMI): "
+                                         "nmi-pending 0 -> 1"));
+    ev = vcpu_events_query(g.qts);
+    g_assert_false(qdict_haskey(ev, "exception"));
+    g_assert_true(vcpu_events_part_bool(ev, "nmi", "pending"));
+    qobject_unref(ev);
+
+    vcpu_events_cont(g.qts);
+    guest_payload_wait_exceptions(g.qts, VECTOR_NMI, 1);
+    vcpu_events_guest_finish(&g, &mb);
+    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
+    vcpu_events_assert_logged(&mb, 0, VECTOR_NMI, 0);
+    vcpu_events_guest_end(&g);
+}
+
+/*
+ * A vector that is no exception has no safe meaning: the load is
+ * refused, saying which vCPU and vector, and the destination stays up.
+ */
+static void vector_out_of_range(GuestPayloadAccel accel, Transport t)
+{
+    g_autofree char *status = NULL;
+    g_autofree char *run = NULL;
+    Guest g;
+
+    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_stop(g.qts);
+    qtest_qmp_assert_success(g.qts, "{'execute': 'x-inject-exception',"
+                             " 'arguments': {'cpu-index': 0, 'vector': 40,"
+                             " 'unchecked': true}}");
+    status = vcpu_events_guest_move_status(&g, t);
+    g_assert_cmpstr(status, ==, "failed");
+    g_assert_true(vcpu_events_stderr_has(&g, "vCPU 0: incoming migration: "
+                                         "exception vector 40 is outside "
+                                         "0-31"));
+    run = guest_payload_run_status(g.qts);
+    g_assert_cmpstr(run, !=, "running");
+    vcpu_events_guest_end(&g);
+}
+
+/*
+ * Inconsistent state that reaches KVM without a migration is repaired
+ * before KVM_SET_VCPU_EVENTS too.  TCG has no such call.
+ */
+static void test_inconsistent_ud_to_kvm(GuestPayloadAccel accel)
+{
+    GuestPayloadMailbox mb;
+    Guest g;
+
+    if (accel == GUEST_PAYLOAD_TCG) {
+        g_test_skip("TCG has no KVM_SET_VCPU_EVENTS");
+        return;
+    }
+    start_with_bogus_ud(&g, accel);
+    vcpu_events_cont(g.qts);
+    guest_payload_wait_exceptions(g.qts, VECTOR_UD, 1);
+    g_assert_true(vcpu_events_stderr_has(&g, "KVM_SET_VCPU_EVENTS: "
+                                         "exception 6 (#UD): "
+                                         "has-error-code 1 -> 0"));
+    vcpu_events_guest_finish(&g, &mb);
+    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
+    vcpu_events_assert_logged(&mb, 0, VECTOR_UD, 0);
+    vcpu_events_guest_end(&g);
+}
+
 /*
  * Stop the payload inside its run of MOV SS until QEMU reports the
  * interrupt shadow; false if it never does.
@@ -413,6 +491,8 @@ SCENARIO(pf_error_code_10_1)
 SCENARIO(inconsistent_ud)
 SCENARIO(inconsistent_ud_unsanitized)
 SCENARIO(interrupt_shadow)
+SCENARIO(nmi_as_exception)
+SCENARIO(vector_out_of_range)
 SCENARIO(triple_fault)
 
 #define ADD(name, fn) \
@@ -434,6 +514,10 @@ int main(int argc, char **argv)
     ADD("inconsistent-ud", inconsistent_ud);
     ADD("inconsistent-ud-unsanitized", inconsistent_ud_unsanitized);
     ADD("interrupt-shadow", interrupt_shadow);
+    ADD("nmi-as-exception", nmi_as_exception);
+    ADD("vector-out-of-range", vector_out_of_range);
+    guest_payload_add_test("/vcpu-events/kvm-set/inconsistent-ud",
+                           test_inconsistent_ud_to_kvm);
     ADD("triple-fault", triple_fault);
     return g_test_run();
 }
