@@ -27,20 +27,8 @@
 #include "system/kvm.h"
 #include "system/memory.h"
 #include "cpu.h"
+#include "monitor-cpu.h"
 #include "memory-error.h"
-
-static CPUState *cpu_by_index(int64_t cpu_index, Error **errp)
-{
-    CPUState *cs = NULL;
-
-    if (cpu_index >= 0 && cpu_index <= INT_MAX) {
-        cs = qemu_get_cpu(cpu_index);
-    }
-    if (!cs) {
-        error_setg(errp, "no vCPU with index %" PRId64, cpu_index);
-    }
-    return cs;
-}
 
 static bool mce_inject_check(X86CPU *cpu, int64_t bank, uint64_t status,
                              bool broadcast, Error **errp)
@@ -91,7 +79,7 @@ void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
                       uint64_t mcg_status, uint64_t addr, uint64_t misc,
                       bool has_broadcast, bool broadcast, Error **errp)
 {
-    CPUState *cs = cpu_by_index(cpu_index, errp);
+    CPUState *cs = monitor_cpu_by_index(cpu_index, errp);
     X86CPU *cpu;
     int flags = MCE_INJECT_UNCOND_AO;
 
@@ -186,7 +174,7 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
                        "action-optional error is consumed by no vCPU");
             return;
         }
-        cs = cpu_by_index(cpu_index, errp);
+        cs = monitor_cpu_by_index(cpu_index, errp);
         if (!cs) {
             return;
         }

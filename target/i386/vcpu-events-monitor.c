@@ -21,6 +21,7 @@
 #include "system/runstate.h"
 #include "system/tcg.h"
 #include "cpu.h"
+#include "monitor-cpu.h"
 #include "trace.h"
 #ifdef CONFIG_KVM
 #include "kvm/kvm_i386.h"
@@ -184,19 +185,6 @@ static bool check_exception(int64_t vector, bool has_error_code,
     return true;
 }
 
-static CPUState *cpu_by_index(int64_t cpu_index, Error **errp)
-{
-    CPUState *cs = NULL;
-
-    if (cpu_index >= 0 && cpu_index <= INT_MAX) {
-        cs = qemu_get_cpu(cpu_index);
-    }
-    if (!cs) {
-        error_setg(errp, "no vCPU with index %" PRId64, cpu_index);
-    }
-    return cs;
-}
-
 void qmp_x_inject_exception(int64_t cpu_index, int64_t vector,
                             bool has_error_code, uint32_t error_code,
                             bool has_payload, uint64_t payload,
@@ -207,7 +195,7 @@ void qmp_x_inject_exception(int64_t cpu_index, int64_t vector,
         .has_error_code = has_error_code, .error_code = error_code,
         .has_payload = has_payload, .payload = payload,
     };
-    CPUState *cs = cpu_by_index(cpu_index, errp);
+    CPUState *cs = monitor_cpu_by_index(cpu_index, errp);
 
     if (!cs) {
         return;
@@ -235,7 +223,7 @@ static void queue_triple_fault(CPUState *cs, run_on_cpu_data data)
 
 void qmp_x_inject_triple_fault(int64_t cpu_index, Error **errp)
 {
-    CPUState *cs = cpu_by_index(cpu_index, errp);
+    CPUState *cs = monitor_cpu_by_index(cpu_index, errp);
 
     if (!cs) {
         return;

@@ -71,6 +71,14 @@ static void report_repair(X86CPU *cpu, unsigned kind, const char *context,
                 new_value, why);
 }
 
+static void clear_exception(CPUX86State *env)
+{
+    env->exception_pending = env->exception_injected = 0;
+    env->exception_has_payload = 0;
+    env->has_error_code = 0;
+    env->exception_nr = -1;
+}
+
 static void set_error_code(X86CPU *cpu, unsigned kind, const char *context,
                            bool has, const char *why)
 {
@@ -114,8 +122,7 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
         report_repair(cpu, REPAIR_STALE_FLAGS, context, "injected",
                       env->exception_injected, 0,
                       "flags set without an exception vector");
-        env->exception_pending = env->exception_injected = 0;
-        env->exception_has_payload = 0;
+        clear_exception(env);
         return true;
     }
     if (vector < 0 || vector >= X86_NR_EXCEPTIONS) {
@@ -132,10 +139,7 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
                           "not an exception vector; dropped");
         }
         /* Either way nothing must try to deliver it. */
-        env->exception_pending = env->exception_injected = 0;
-        env->exception_has_payload = 0;
-        env->has_error_code = 0;
-        env->exception_nr = -1;
+        clear_exception(env);
         return !refuse;
     }
     if (vector == X86_EXCEPTION_NMI) {
@@ -143,10 +147,7 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
         report_repair(cpu, REPAIR_NMI_AS_EXCEPTION, context, "nmi-pending",
                       env->nmi_pending, 1,
                       "vector 2 is NMI, not an exception; queued as an NMI");
-        env->exception_pending = env->exception_injected = 0;
-        env->exception_has_payload = 0;
-        env->has_error_code = 0;
-        env->exception_nr = -1;
+        clear_exception(env);
         if (tcg_enabled()) {
             /* TCG keeps a pending NMI as an interrupt request. */
             cpu_interrupt(CPU(cpu), CPU_INTERRUPT_NMI);

@@ -35,6 +35,20 @@
 
 #define UNSENT_ERROR_CODE "the stream did not carry the error code"
 
+/*
+ * Let the guest run until it has taken @vector, then finish it: it must
+ * have taken nothing else, in its wait loop, with @error_code.
+ */
+static void cont_expect_one(Guest *g, uint32_t vector, uint32_t error_code,
+                            GuestPayloadMailbox *mb)
+{
+    vcpu_events_cont(g->qts);
+    guest_payload_wait_exceptions(g->qts, vector, 1);
+    vcpu_events_guest_finish(g, mb);
+    g_assert_cmpuint(mb->nr_exceptions, ==, 1);
+    vcpu_events_assert_logged(mb, 0, vector, error_code);
+}
+
 /* An NMI pending while stopped is still pending, and arrives once. */
 static void nmi_pending(GuestPayloadAccel accel, Transport t)
 {
@@ -55,11 +69,7 @@ static void nmi_pending(GuestPayloadAccel accel, Transport t)
     g_assert_false(vcpu_events_part_bool(ev, "nmi", "masked"));
     qobject_unref(ev);
 
-    vcpu_events_cont(g.qts);
-    guest_payload_wait_exceptions(g.qts, VECTOR_NMI, 1);
-    vcpu_events_guest_finish(&g, &mb);
-    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
-    vcpu_events_assert_logged(&mb, 0, VECTOR_NMI, 0);
+    cont_expect_one(&g, VECTOR_NMI, 0, &mb);
     vcpu_events_guest_end(&g);
 }
 
@@ -121,11 +131,7 @@ static void mce_pending(GuestPayloadAccel accel, Transport t)
                              PRIu64 ", 'addr': %" PRIu64 ", 'misc': 0}}",
                              MC_BANK, status, mcg_status, addr);
     vcpu_events_guest_move(&g, t, NULL);
-    vcpu_events_cont(g.qts);
-    guest_payload_wait_exceptions(g.qts, VECTOR_MC, 1);
-    vcpu_events_guest_finish(&g, &mb);
-    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
-    vcpu_events_assert_logged(&mb, 0, VECTOR_MC, 0);
+    cont_expect_one(&g, VECTOR_MC, 0, &mb);
     g_assert_cmphex(mb.values[VE_OUT_MC_STATUS], ==, status);
     g_assert_cmphex(mb.values[VE_OUT_MC_ADDR], ==, addr);
     g_assert_cmphex(mb.values[VE_OUT_MCG_STATUS], ==, mcg_status);
@@ -196,11 +202,7 @@ static void error_code_moved(GuestPayloadAccel accel, Transport t,
     g_assert_true(vcpu_events_stderr_has(&g, UNSENT_ERROR_CODE) ==
                   !carried);
 
-    vcpu_events_cont(g.qts);
-    guest_payload_wait_exceptions(g.qts, c->vector, 1);
-    vcpu_events_guest_finish(&g, &mb);
-    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
-    vcpu_events_assert_logged(&mb, 0, c->vector, expected);
+    cont_expect_one(&g, c->vector, expected, &mb);
     if (c->vector == VECTOR_PF) {
         g_assert_cmphex(mb.values[VE_OUT_CR2], ==, c->cr2);
     }
@@ -264,11 +266,7 @@ static void inconsistent_ud(GuestPayloadAccel accel, Transport t)
                                 "error-code"));
     qobject_unref(ev);
 
-    vcpu_events_cont(g.qts);
-    guest_payload_wait_exceptions(g.qts, VECTOR_UD, 1);
-    vcpu_events_guest_finish(&g, &mb);
-    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
-    vcpu_events_assert_logged(&mb, 0, VECTOR_UD, 0);
+    cont_expect_one(&g, VECTOR_UD, 0, &mb);
     vcpu_events_guest_end(&g);
 }
 
@@ -323,11 +321,7 @@ static void nmi_as_exception(GuestPayloadAccel accel, Transport t)
     g_assert_true(vcpu_events_part_bool(ev, "nmi", "pending"));
     qobject_unref(ev);
 
-    vcpu_events_cont(g.qts);
-    guest_payload_wait_exceptions(g.qts, VECTOR_NMI, 1);
-    vcpu_events_guest_finish(&g, &mb);
-    g_assert_cmpuint(mb.nr_exceptions, ==, 1);
-    vcpu_events_assert_logged(&mb, 0, VECTOR_NMI, 0);
+    cont_expect_one(&g, VECTOR_NMI, 0, &mb);
     vcpu_events_guest_end(&g);
 }
 
