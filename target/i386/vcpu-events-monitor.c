@@ -46,6 +46,19 @@ static void collect_exception(CPUX86State *env, X86VCPUEvents *ev)
     e->payload = env->exception_payload;
 }
 
+static void collect_smi(CPUState *cs, X86VCPUEvents *ev)
+{
+    CPUX86State *env = &X86_CPU(cs)->env;
+    bool smm = env->hflags & HF_SMM_MASK;
+
+    ev->smi = g_new0(X86VCPUSmi, 1);
+    ev->smi->smm = smm;
+    ev->smi->pending = cs->interrupt_request & CPU_INTERRUPT_SMI;
+    ev->smi->inside_nmi = env->hflags2 & HF2_SMM_INSIDE_NMI_MASK;
+    ev->smi->latched_init = smm &&
+                            (cs->interrupt_request & CPU_INTERRUPT_INIT);
+}
+
 /* On the vCPU's thread, with its state synchronized. */
 static void collect_events(CPUState *cs, run_on_cpu_data data)
 {
@@ -53,9 +66,12 @@ static void collect_events(CPUState *cs, run_on_cpu_data data)
     X86CPU *cpu = X86_CPU(cs);
     CPUX86State *env = &cpu->env;
     bool kvm = kvm_enabled();
-    bool smm;
+    bool has_smm = true;
 
     cpu_synchronize_state(cs);
+#ifdef CONFIG_KVM
+    has_smm = !kvm || kvm_has_smm();
+#endif
     ev->cpu_index = cs->cpu_index;
     ev->qom_path = object_get_canonical_path(OBJECT(cs));
     collect_exception(env, ev);
@@ -81,20 +97,10 @@ static void collect_events(CPUState *cs, run_on_cpu_data data)
                        (cs->interrupt_request & CPU_INTERRUPT_NMI);
     ev->nmi->masked = env->hflags2 & HF2_NMI_MASK;
 
-#ifdef CONFIG_KVM
-    if (kvm && !kvm_has_smm()) {
-        goto no_smm;
+    if (has_smm) {
+        collect_smi(cs, ev);
     }
-#endif
-    smm = env->hflags & HF_SMM_MASK;
-    ev->smi = g_new0(X86VCPUSmi, 1);
-    ev->smi->smm = smm;
-    ev->smi->pending = cs->interrupt_request & CPU_INTERRUPT_SMI;
-    ev->smi->inside_nmi = env->hflags2 & HF2_SMM_INSIDE_NMI_MASK;
-    ev->smi->latched_init = smm &&
-                            (cs->interrupt_request & CPU_INTERRUPT_INIT);
 #ifdef CONFIG_KVM
-no_smm:
     if (kvm) {
         ev->has_triple_fault_pending = kvm_vcpu_events_have_triple_fault();
         ev->triple_fault_pending = env->triple_fault_pending;

@@ -209,6 +209,21 @@ int x86_vcpu_events_post_load(X86CPU *cpu)
     return 0;
 }
 
+void x86_vcpu_events_apply_payload(X86CPU *cpu)
+{
+    CPUX86State *env = &cpu->env;
+
+    if (!env->exception_has_payload) {
+        return;
+    }
+    if (env->exception_nr == EXCP01_DB) {
+        env->dr[6] = env->exception_payload;
+    } else if (env->exception_nr == EXCP0E_PAGE) {
+        env->cr[2] = env->exception_payload;
+    }
+    env->exception_has_payload = 0;
+}
+
 void x86_vcpu_events_tcg_deliver(X86CPU *cpu)
 {
     CPUState *cs = CPU(cpu);
@@ -217,13 +232,7 @@ void x86_vcpu_events_tcg_deliver(X86CPU *cpu)
     if (!env->exception_pending && !env->exception_injected) {
         return;
     }
-    if (env->exception_has_payload) {
-        if (env->exception_nr == EXCP01_DB) {
-            env->dr[6] = env->exception_payload;
-        } else if (env->exception_nr == EXCP0E_PAGE) {
-            env->cr[2] = env->exception_payload;
-        }
-    }
+    x86_vcpu_events_apply_payload(cpu);
     trace_x86_vcpu_events_tcg_deliver(cs->cpu_index, env->exception_nr,
                                       env->error_code);
     /* cpu_exec() delivers it before the next instruction. */

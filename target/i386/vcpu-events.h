@@ -45,6 +45,9 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
 int x86_vcpu_events_post_load(X86CPU *cpu);
 void x86_vcpu_events_error_code_loaded(X86CPU *cpu);
 
+/* Put the exception's payload where it goes: CR2 for #PF, DR6 for #DB. */
+void x86_vcpu_events_apply_payload(X86CPU *cpu);
+
 /* TCG: deliver an exception queued in the event state (tcg-cpu.c). */
 void x86_vcpu_events_tcg_deliver(X86CPU *cpu);
 

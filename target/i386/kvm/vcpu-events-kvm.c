@@ -30,14 +30,7 @@ int kvm_vcpu_events_prepare_put(X86CPU *cpu)
      * in place, as cpu_pre_save() does for a stream.
      */
     if (env->exception_pending && !kvm_has_exception_payload()) {
-        if (env->exception_has_payload) {
-            if (env->exception_nr == EXCP01_DB) {
-                env->dr[6] = env->exception_payload;
-            } else if (env->exception_nr == EXCP0E_PAGE) {
-                env->cr[2] = env->exception_payload;
-            }
-            env->exception_has_payload = 0;
-        }
+        x86_vcpu_events_apply_payload(cpu);
         env->exception_pending = 0;
         env->exception_injected = 1;
     }
