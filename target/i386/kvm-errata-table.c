@@ -8,7 +8,7 @@
  * One entry per erratum: what it is, how it is detected from host
  * facts (host-facts.h, the only way to the host), what it does to a VM
  * and what to do.  To add one, write its detector and its relevance
- * test next to the others, add an entry to kvm_errata[], a fixture
+ * test next to the others, add an entry to kvm_host_errata[], a fixture
  * host under tests/data/kvm-errata/ where it is affected and one where
  * it is not, and a section in docs/system/i386/kvm-errata.rst.
  *
@@ -452,7 +452,7 @@ static bool relevant_x87(const KvmErrataVm *vm)
 #define KVM_ERRATA_DOC \
     "https://docs.kernel.org/virt/kvm/x86/errata.html"
 
-const KvmErratum kvm_errata[] = {
+const KvmHostErratum kvm_host_errata[] = {
     {
         .id = "tdp-mmu-old-cpu",
         .title = "TDP MMU regressions on older CPUs",
@@ -575,8 +575,9 @@ const KvmErratum kvm_errata[] = {
         .title = "KVM does not virtualize CPUID; its instruction emulator "
                  "is limited",
         .symptom = "a restricted or nested KVM shows guests the host's "
-                   "CPUID whatever -cpu says, and runs guest code in an "
-                   "emulator that cannot handle common instructions (VEX, "
+                   "CPUID feature flags whatever -cpu says, and runs guest "
+                   "code in an emulator that cannot handle common "
+                   "instructions (VEX, "
                    "cmpxchg16b, xrstor): stock guests stop with \"KVM "
                    "internal error. Suberror: 1\" (emulation failure)",
         .advice = "-cpu has no effect on this host; run such guests with "
@@ -589,13 +590,13 @@ const KvmErratum kvm_errata[] = {
     },
 };
 
-const size_t kvm_errata_count = G_N_ELEMENTS(kvm_errata);
+const size_t kvm_host_errata_count = G_N_ELEMENTS(kvm_host_errata);
 
-const KvmErratum *kvm_erratum_find(const char *id)
+const KvmHostErratum *kvm_host_erratum_find(const char *id)
 {
-    for (size_t i = 0; i < kvm_errata_count; i++) {
-        if (!strcmp(kvm_errata[i].id, id)) {
-            return &kvm_errata[i];
+    for (size_t i = 0; i < kvm_host_errata_count; i++) {
+        if (!strcmp(kvm_host_errata[i].id, id)) {
+            return &kvm_host_errata[i];
         }
     }
     return NULL;

@@ -39,7 +39,7 @@ typedef struct KvmErrataVm {
     bool assigned_devices;      /* VFIO: guest memory types matter */
 } KvmErrataVm;
 
-typedef struct KvmErratum {
+typedef struct KvmHostErratum {
     const char *id;
     const char *title;
     const char *symptom;
@@ -49,11 +49,11 @@ typedef struct KvmErratum {
     /* Append what was read to @evidence, one string each. */
     KvmErratumState (*detect)(HostFacts *hf, GPtrArray *evidence);
     bool (*relevant)(const KvmErrataVm *vm);
-} KvmErratum;
+} KvmHostErratum;
 
-extern const KvmErratum kvm_errata[];
-extern const size_t kvm_errata_count;
+extern const KvmHostErratum kvm_host_errata[];
+extern const size_t kvm_host_errata_count;
 
-const KvmErratum *kvm_erratum_find(const char *id);
+const KvmHostErratum *kvm_host_erratum_find(const char *id);
 
 #endif

@@ -22,6 +22,7 @@
 #include "system/tcg.h"
 #include "cpu.h"
 #include "monitor-cpu.h"
+#include "vcpu-events-monitor.h"
 #include "trace.h"
 #ifdef CONFIG_KVM
 #include "kvm/kvm_i386.h"
@@ -59,10 +60,9 @@ static void collect_smi(CPUState *cs, X86VCPUEvents *ev)
                             (cs->interrupt_request & CPU_INTERRUPT_INIT);
 }
 
-/* On the vCPU's thread, with its state synchronized. */
-static void collect_events(CPUState *cs, run_on_cpu_data data)
+X86VCPUEvents *x86_vcpu_events_collect(CPUState *cs)
 {
-    X86VCPUEvents *ev = data.host_ptr;
+    X86VCPUEvents *ev = g_new0(X86VCPUEvents, 1);
     X86CPU *cpu = X86_CPU(cs);
     CPUX86State *env = &cpu->env;
     bool kvm = kvm_enabled();
@@ -108,6 +108,12 @@ static void collect_events(CPUState *cs, run_on_cpu_data data)
         ev->sipi_vector = env->sipi_vector;
     }
 #endif
+    return ev;
+}
+
+static void collect_on_cpu(CPUState *cs, run_on_cpu_data data)
+{
+    *(X86VCPUEvents **)data.host_ptr = x86_vcpu_events_collect(cs);
 }
 
 X86VCPUEventsList *qmp_x_query_vcpu_events(Error **errp)
@@ -116,9 +122,9 @@ X86VCPUEventsList *qmp_x_query_vcpu_events(Error **errp)
     CPUState *cs;
 
     CPU_FOREACH(cs) {
-        X86VCPUEvents *ev = g_new0(X86VCPUEvents, 1);
+        X86VCPUEvents *ev;
 
-        run_on_cpu(cs, collect_events, RUN_ON_CPU_HOST_PTR(ev));
+        run_on_cpu(cs, collect_on_cpu, RUN_ON_CPU_HOST_PTR(&ev));
         QAPI_LIST_APPEND(tail, ev);
     }
     return head;
@@ -250,57 +256,59 @@ static const char *yes_no(bool b)
     return b ? "yes" : "no";
 }
 
-static void print_events(Monitor *mon, const X86VCPUEvents *ev)
+void x86_vcpu_events_format(GString *s, const X86VCPUEvents *ev)
 {
     const X86VCPUException *e = ev->exception;
     const X86VCPUInterrupt *irq = ev->interrupt;
 
-    monitor_printf(mon, "vCPU %" PRId64 " (%s):\n", ev->cpu_index,
-                   ev->qom_path);
+    g_string_append_printf(s, "vCPU %" PRId64 " (%s):\n", ev->cpu_index,
+                           ev->qom_path);
     if (e) {
-        monitor_printf(mon, "  exception: %" PRId64 " (%s), %s",
-                       e->vector, x86_exception_mnemonic(e->vector),
-                       e->pending ? "pending" : "injected");
+        g_string_append_printf(s, "  exception: %" PRId64 " (%s), %s",
+                               e->vector, x86_exception_mnemonic(e->vector),
+                               e->pending ? "pending" : "injected");
         if (e->has_error_code) {
-            monitor_printf(mon, ", error code 0x%" PRIx32, e->error_code);
+            g_string_append_printf(s, ", error code 0x%" PRIx32,
+                                   e->error_code);
         }
         if (e->has_payload) {
-            monitor_printf(mon, ", payload 0x%" PRIx64, e->payload);
+            g_string_append_printf(s, ", payload 0x%" PRIx64, e->payload);
         }
-        monitor_printf(mon, "\n");
+        g_string_append(s, "\n");
     } else {
-        monitor_printf(mon, "  exception: none\n");
+        g_string_append(s, "  exception: none\n");
     }
     if (irq->has_vector) {
-        monitor_printf(mon, "  interrupt: 0x%" PRIx64 " injected%s",
-                       irq->vector, irq->soft ? " (soft)" : "");
+        g_string_append_printf(s, "  interrupt: 0x%" PRIx64 " injected%s",
+                               irq->vector, irq->soft ? " (soft)" : "");
     } else if (irq->has_injected) {
-        monitor_printf(mon, "  interrupt: none injected");
+        g_string_append(s, "  interrupt: none injected");
     } else {
-        monitor_printf(mon, "  interrupt:");
+        g_string_append(s, "  interrupt:");
     }
-    monitor_printf(mon, "%s STI/MOV SS shadow %s\n",
-                   irq->has_injected ? "," : "", yes_no(irq->shadow));
-    monitor_printf(mon, "  nmi: pending %s, masked %s",
-                   yes_no(ev->nmi->pending), yes_no(ev->nmi->masked));
+    g_string_append_printf(s, "%s STI/MOV SS shadow %s\n",
+                           irq->has_injected ? "," : "", yes_no(irq->shadow));
+    g_string_append_printf(s, "  nmi: pending %s, masked %s",
+                           yes_no(ev->nmi->pending), yes_no(ev->nmi->masked));
     if (ev->nmi->has_injected) {
-        monitor_printf(mon, ", injected %s", yes_no(ev->nmi->injected));
+        g_string_append_printf(s, ", injected %s",
+                               yes_no(ev->nmi->injected));
     }
-    monitor_printf(mon, "\n");
+    g_string_append(s, "\n");
     if (ev->smi) {
-        monitor_printf(mon, "  smi: smm %s, pending %s, inside nmi %s, "
-                       "latched init %s\n", yes_no(ev->smi->smm),
-                       yes_no(ev->smi->pending),
-                       yes_no(ev->smi->inside_nmi),
-                       yes_no(ev->smi->latched_init));
+        g_string_append_printf(s, "  smi: smm %s, pending %s, inside nmi %s, "
+                               "latched init %s\n", yes_no(ev->smi->smm),
+                               yes_no(ev->smi->pending),
+                               yes_no(ev->smi->inside_nmi),
+                               yes_no(ev->smi->latched_init));
     }
     if (ev->has_triple_fault_pending) {
-        monitor_printf(mon, "  triple fault pending: %s\n",
-                       yes_no(ev->triple_fault_pending));
+        g_string_append_printf(s, "  triple fault pending: %s\n",
+                               yes_no(ev->triple_fault_pending));
     }
     if (ev->has_sipi_vector) {
-        monitor_printf(mon, "  sipi vector: 0x%" PRIx64 "\n",
-                       ev->sipi_vector);
+        g_string_append_printf(s, "  sipi vector: 0x%" PRIx64 "\n",
+                               ev->sipi_vector);
     }
 }
 
@@ -313,7 +321,10 @@ void hmp_info_vcpu_events(Monitor *mon, const QDict *qdict)
         return;
     }
     for (X86VCPUEventsList *l = list; l; l = l->next) {
-        print_events(mon, l->value);
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        x86_vcpu_events_format(s, l->value);
+        monitor_puts(mon, s->str);
     }
     qapi_free_X86VCPUEventsList(list);
 }

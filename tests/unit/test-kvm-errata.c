@@ -129,9 +129,9 @@ static const DetectorCase cases[] = {
 
     /* CPUID virtualization */
     { "cpuid/restricted-kvm", "restricted-kvm", {},
-      "cpuid-not-virtualized", AFFECTED, "not the \"QEMUPROBE\" entry" },
+      "cpuid-not-virtualized", AFFECTED, "not the ECX 0x00000022" },
     { "cpuid/full-kvm", "haswell-5.15", {},
-      "cpuid-not-virtualized", NOT_AFFECTED, "returned the entry set" },
+      "cpuid-not-virtualized", NOT_AFFECTED, "returned the feature flags set" },
     { "cpuid/empty", NULL, {}, "cpuid-not-virtualized", UNKNOWN,
       "probe VM" },
 };
@@ -185,7 +185,7 @@ static void remove_tree(const char *dir)
 static void test_detector(const void *opaque)
 {
     const DetectorCase *c = opaque;
-    const KvmErratum *e = kvm_erratum_find(c->erratum);
+    const KvmHostErratum *e = kvm_host_erratum_find(c->erratum);
     g_autofree char *dir = make_host(c);
     g_autoptr(HostFacts) hf = host_facts_new(dir, NULL);
     g_autoptr(GPtrArray) evidence = g_ptr_array_new_with_free_func(g_free);
@@ -212,8 +212,8 @@ static void test_detector(const void *opaque)
 /* Every erratum is covered as affected and as not affected. */
 static void test_table_covered(void)
 {
-    for (size_t i = 0; i < kvm_errata_count; i++) {
-        const KvmErratum *e = &kvm_errata[i];
+    for (size_t i = 0; i < kvm_host_errata_count; i++) {
+        const KvmHostErratum *e = &kvm_host_errata[i];
         bool seen[3] = {};
 
         g_assert_nonnull(e->title);
@@ -222,7 +222,7 @@ static void test_table_covered(void)
         g_assert_true(e->references && e->references[0]);
         g_assert_nonnull(e->detect);
         g_assert_nonnull(e->relevant);
-        g_assert_true(kvm_erratum_find(e->id) == e);
+        g_assert_true(kvm_host_erratum_find(e->id) == e);
         for (size_t j = 0; j < G_N_ELEMENTS(cases); j++) {
             if (!strcmp(cases[j].erratum, e->id)) {
                 seen[cases[j].expect] = true;
@@ -246,34 +246,34 @@ static void test_relevance(void)
     };
     KvmErrataVm vm;
 
-    for (size_t i = 0; i < kvm_errata_count; i++) {
+    for (size_t i = 0; i < kvm_host_errata_count; i++) {
         vm = plain;
         vm.uses_kvm = false;
-        g_assert_false(kvm_errata[i].relevant(&vm));
+        g_assert_false(kvm_host_errata[i].relevant(&vm));
     }
-    g_assert_true(kvm_erratum_find("tdp-mmu-old-cpu")->relevant(&plain));
-    g_assert_true(kvm_erratum_find("cpuid-not-virtualized")->relevant(&plain));
-    g_assert_false(kvm_erratum_find("tsx-removed")->relevant(&plain));
-    g_assert_false(kvm_erratum_find("vcpu-events-error-code")->relevant(&plain));
-    g_assert_false(kvm_erratum_find("mtrr-not-virtualized")->relevant(&plain));
-    g_assert_false(kvm_erratum_find("x2apic-32bit-id-quirk")->relevant(&plain));
-    g_assert_false(kvm_erratum_find("x87-fdp-fcs-fds")->relevant(&plain));
+    g_assert_true(kvm_host_erratum_find("tdp-mmu-old-cpu")->relevant(&plain));
+    g_assert_true(kvm_host_erratum_find("cpuid-not-virtualized")->relevant(&plain));
+    g_assert_false(kvm_host_erratum_find("tsx-removed")->relevant(&plain));
+    g_assert_false(kvm_host_erratum_find("vcpu-events-error-code")->relevant(&plain));
+    g_assert_false(kvm_host_erratum_find("mtrr-not-virtualized")->relevant(&plain));
+    g_assert_false(kvm_host_erratum_find("x2apic-32bit-id-quirk")->relevant(&plain));
+    g_assert_false(kvm_host_erratum_find("x87-fdp-fcs-fds")->relevant(&plain));
 
     vm = plain;
     vm.wants_tsx = true;
-    g_assert_true(kvm_erratum_find("tsx-removed")->relevant(&vm));
+    g_assert_true(kvm_host_erratum_find("tsx-removed")->relevant(&vm));
     vm = plain;
     vm.sanitizes_vcpu_events = false;
-    g_assert_true(kvm_erratum_find("vcpu-events-error-code")->relevant(&vm));
+    g_assert_true(kvm_host_erratum_find("vcpu-events-error-code")->relevant(&vm));
     vm = plain;
     vm.assigned_devices = true;
-    g_assert_true(kvm_erratum_find("mtrr-not-virtualized")->relevant(&vm));
+    g_assert_true(kvm_host_erratum_find("mtrr-not-virtualized")->relevant(&vm));
     vm = plain;
     vm.apic_ids_above_255 = true;
-    g_assert_true(kvm_erratum_find("x2apic-32bit-id-quirk")->relevant(&vm));
+    g_assert_true(kvm_host_erratum_find("x2apic-32bit-id-quirk")->relevant(&vm));
     vm = plain;
     vm.sets_x87_errata_bits = false;
-    g_assert_true(kvm_erratum_find("x87-fdp-fcs-fds")->relevant(&vm));
+    g_assert_true(kvm_host_erratum_find("x87-fdp-fcs-fds")->relevant(&vm));
 }
 
 int main(int argc, char **argv)

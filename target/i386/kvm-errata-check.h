@@ -1,0 +1,23 @@
+/*
+ * The known KVM host errata checked on this host, for this VM
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TARGET_I386_KVM_ERRATA_CHECK_H
+#define TARGET_I386_KVM_ERRATA_CHECK_H
+
+#include "qapi/qapi-types-kvm-errata.h"
+
+/*
+ * Every erratum (@failures 0), or only those this host has that cause
+ * one of the KvmErratumFailure kinds in @failures.
+ */
+KvmErratumList *kvm_errata_check(unsigned failures);
+
+/* One warning per erratum this host has that matters to this VM. */
+void kvm_errata_warn(void);
+
+#endif
