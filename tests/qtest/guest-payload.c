@@ -85,29 +85,54 @@ static void assert_accel(QTestState *qts, GuestPayloadAccel accel)
     qobject_unref(rsp);
 }
 
-QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
-                                const char *extra_fmt, ...)
+static QTestState *G_GNUC_PRINTF(4, 0)
+start_v(GuestPayloadAccel accel, const char *accel_opts, const char *name,
+        const char *extra_fmt, va_list ap)
 {
     g_autofree char *extra = NULL;
     g_autofree char *bin = g_strdup_printf("%s/%s.bin", GUEST_PAYLOAD_DIR,
                                            name);
     QTestState *qts;
-    va_list ap;
 
     g_assert(g_file_test(bin, G_FILE_TEST_EXISTS));
-    va_start(ap, extra_fmt);
     extra = g_strdup_vprintf(extra_fmt ? extra_fmt : "", ap);
-    va_end(ap);
 
     /*
      * The payload ends its run with a reset request: make that stop the
      * VM (SHUTDOWN event, RAM kept) instead of rebooting it.
      */
-    qts = qtest_initf("-accel %s -S -nodefaults -display none "
+    qts = qtest_initf("-accel %s%s%s -S -nodefaults -display none "
                       "-action reboot=shutdown,shutdown=pause "
                       "-bios %s %s",
-                      guest_payload_accel_name(accel), bin, extra);
+                      guest_payload_accel_name(accel),
+                      accel_opts ? "," : "", accel_opts ?: "", bin, extra);
     assert_accel(qts, accel);
+    return qts;
+}
+
+QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
+                                const char *extra_fmt, ...)
+{
+    QTestState *qts;
+    va_list ap;
+
+    va_start(ap, extra_fmt);
+    qts = start_v(accel, NULL, name, extra_fmt, ap);
+    va_end(ap);
+    return qts;
+}
+
+QTestState *guest_payload_start_accel_opts(GuestPayloadAccel accel,
+                                           const char *accel_opts,
+                                           const char *name,
+                                           const char *extra_fmt, ...)
+{
+    QTestState *qts;
+    va_list ap;
+
+    va_start(ap, extra_fmt);
+    qts = start_v(accel, accel_opts, name, extra_fmt, ap);
+    va_end(ap);
     return qts;
 }
 

@@ -47,6 +47,13 @@ QTestState *guest_payload_start(GuestPayloadAccel accel, const char *name,
                                 const char *extra_fmt, ...)
     G_GNUC_PRINTF(3, 4);
 
+/* The same, with @accel_opts after -accel's name: "x-errata-warnings=off" */
+QTestState *guest_payload_start_accel_opts(GuestPayloadAccel accel,
+                                           const char *accel_opts,
+                                           const char *name,
+                                           const char *extra_fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+
 /* Write inputs[@index] before the payload runs. */
 void guest_payload_set_input(QTestState *qts, unsigned index, uint64_t value);
 

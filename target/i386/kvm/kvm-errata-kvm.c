@@ -250,7 +250,7 @@ static void report_failure(CPUState *cs, KvmFailureKind kind, uint64_t code,
     }
     error_printf("  kvm.tdp_mmu: %s\n", tdp_mmu ?: "unknown");
     x86_vcpu_events_format(state, events);
-    error_printf("  %s", state->str);
+    error_printf("%s", state->str);
 
     qapi_event_send_x_kvm_failure(cs->cpu_index, kind, code, errata,
                                   tdp_mmu, events);
