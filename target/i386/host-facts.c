@@ -9,8 +9,9 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "host-facts.h"
-#if defined(__i386__) || defined(__x86_64__)
+#if defined(HOST_X86_64) || defined(HOST_I386)
 #include <cpuid.h>
 #endif
 
@@ -159,14 +160,12 @@ bool host_facts_cpu_flag(HostFacts *hf, const char *flag)
 static int cpuinfo_int(HostFacts *hf, const char *field)
 {
     const char *v = host_facts_cpuinfo(hf, field);
-    char *end;
-    long n;
+    int n;
 
-    if (!v) {
+    if (!v || qemu_strtoi(v, NULL, 10, &n) < 0) {
         return -1;
     }
-    n = strtol(v, &end, 10);
-    return end == v ? -1 : n;
+    return n;
 }
 
 int host_facts_cpu_family(HostFacts *hf)
@@ -223,7 +222,7 @@ bool host_facts_host_cpuid(HostFacts *hf, uint32_t leaf, uint32_t subleaf,
         return fixture_cpuid(hf, FIXTURE_FACTS "host-cpuid", leaf, subleaf,
                              regs);
     }
-#if defined(__i386__) || defined(__x86_64__)
+#if defined(HOST_X86_64) || defined(HOST_I386)
     __cpuid_count(leaf, subleaf, regs[HF_EAX], regs[HF_EBX], regs[HF_ECX],
                   regs[HF_EDX]);
     return true;
@@ -284,7 +283,8 @@ HostFactsProbe host_facts_kvm_cpuid_probe(HostFacts *hf, const char **detail)
                             HOST_FACTS_PROBE_PASSED :
                             !strcmp(lines[0], "failed") ?
                             HOST_FACTS_PROBE_FAILED : HOST_FACTS_PROBE_UNKNOWN;
-                hf->probe_detail = lines[1] ? g_strdup(g_strstrip(lines[1])) : NULL;
+                hf->probe_detail = lines[1] ?
+                                   g_strdup(g_strstrip(lines[1])) : NULL;
             }
         } else if (hf->kvm) {
             hf->probe = hf->kvm->cpuid_probe(&hf->probe_detail);

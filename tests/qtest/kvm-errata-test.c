@@ -420,7 +420,7 @@ static void check_failure(const char *host, const char *expect_errata,
     upstream = strstr(log, "KVM internal error. Suberror: 1\n");
     ours = strstr(log, expect_text);
     if (!upstream || !ours || ours < upstream) {
-        g_test_message("stderr:\n%s", log);
+        g_test_message("stderr: %s", log);
     }
     g_assert_nonnull(upstream);
     g_assert_nonnull(ours);

@@ -241,10 +241,11 @@ static void report_failure(CPUState *cs, KvmFailureKind kind, uint64_t code,
     }
     for (KvmErratumList *l = errata; l; l = l->next) {
         KvmErratum *e = l->value;
+        strList *fact;
 
         error_printf("  %s: %s\n    evidence:", e->id, e->title);
-        for (strList *s = e->evidence; s; s = s->next) {
-            error_printf(" %s%s", s->value, s->next ? ";" : "\n");
+        for (fact = e->evidence; fact; fact = fact->next) {
+            error_printf(" %s%s", fact->value, fact->next ? ";" : "\n");
         }
         error_printf("    advice: %s\n", e->advice);
     }
