@@ -55,7 +55,7 @@ static void describe_vm(KvmErrataVm *vm)
         machine, is_assigned_device, NULL);
 }
 
-static HostFacts *host_facts_for_vm(void)
+HostFacts *kvm_errata_host_facts_for_vm(void)
 {
 #ifdef CONFIG_KVM
     if (kvm_enabled()) {
@@ -102,9 +102,8 @@ static KvmErratum *check_one(const KvmHostErratum *e, HostFacts *hf,
     return r;
 }
 
-KvmErratumList *kvm_errata_check(unsigned failures)
+KvmErratumList *kvm_errata_check(HostFacts *hf, unsigned failures)
 {
-    g_autoptr(HostFacts) hf = host_facts_for_vm();
     KvmErratumList *head = NULL, **tail = &head;
     KvmErrataVm vm = {};
 
@@ -128,7 +127,8 @@ KvmErratumList *kvm_errata_check(unsigned failures)
 
 void kvm_errata_warn(void)
 {
-    g_autoptr(KvmErratumList) list = kvm_errata_check(0);
+    g_autoptr(HostFacts) hf = kvm_errata_host_facts_for_vm();
+    g_autoptr(KvmErratumList) list = kvm_errata_check(hf, 0);
 
     for (KvmErratumList *l = list; l; l = l->next) {
         KvmErratum *e = l->value;
@@ -142,7 +142,9 @@ void kvm_errata_warn(void)
 
 KvmErratumList *qmp_x_query_kvm_errata(Error **errp)
 {
-    return kvm_errata_check(0);
+    g_autoptr(HostFacts) hf = kvm_errata_host_facts_for_vm();
+
+    return kvm_errata_check(hf, 0);
 }
 
 static void print_list(Monitor *mon, const char *label, strList *list)
@@ -155,7 +157,8 @@ static void print_list(Monitor *mon, const char *label, strList *list)
 
 void hmp_info_kvm_errata(Monitor *mon, const QDict *qdict)
 {
-    g_autoptr(KvmErratumList) list = kvm_errata_check(0);
+    g_autoptr(HostFacts) hf = kvm_errata_host_facts_for_vm();
+    g_autoptr(KvmErratumList) list = kvm_errata_check(hf, 0);
 
     if (!kvm_enabled()) {
         monitor_printf(mon, "This VM does not use KVM: none of these "

@@ -11,11 +11,16 @@
 
 #include "qapi/qapi-types-kvm-errata.h"
 
+#include "host-facts.h"
+
+/* The facts of the host this VM runs on, KVM's included if it uses KVM */
+HostFacts *kvm_errata_host_facts_for_vm(void);
+
 /*
- * Every erratum (@failures 0), or only those this host has that cause
- * one of the KvmErratumFailure kinds in @failures.
+ * Every erratum (@failures 0), or only those the host of @hf has that
+ * cause one of the KvmErratumFailure kinds in @failures.
  */
-KvmErratumList *kvm_errata_check(unsigned failures);
+KvmErratumList *kvm_errata_check(HostFacts *hf, unsigned failures);
 
 /* One warning per erratum this host has that matters to this VM. */
 void kvm_errata_warn(void);

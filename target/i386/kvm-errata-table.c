@@ -62,12 +62,10 @@ static Tristate param_bool(HostFacts *hf, const char *path,
     return strchr("Yy1", v[0]) ? YES : NO;
 }
 
-#define TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
-
 /* Is the TDP MMU in use?  Off by default before Linux 5.15. */
 static Tristate tdp_mmu_enabled(HostFacts *hf, GPtrArray *evidence)
 {
-    Tristate t = param_bool(hf, TDP_MMU_PARAM, evidence);
+    Tristate t = param_bool(hf, KVM_TDP_MMU_PARAM, evidence);
 
     if (t != UNKNOWN) {
         return t;
@@ -75,7 +73,7 @@ static Tristate tdp_mmu_enabled(HostFacts *hf, GPtrArray *evidence)
     if (!note_kernel(hf, evidence)) {
         return UNKNOWN;
     }
-    note(evidence, TDP_MMU_PARAM " absent");
+    note(evidence, KVM_TDP_MMU_PARAM " absent");
     return host_facts_kernel_at_least(hf, 5, 15) ? UNKNOWN : NO;
 }
 

@@ -51,6 +51,9 @@ typedef struct KvmHostErratum {
     bool (*relevant)(const KvmErrataVm *vm);
 } KvmHostErratum;
 
+/* Where Linux says whether the TDP MMU is on */
+#define KVM_TDP_MMU_PARAM "/sys/module/kvm/parameters/tdp_mmu"
+
 extern const KvmHostErratum kvm_host_errata[];
 extern const size_t kvm_host_errata_count;
 

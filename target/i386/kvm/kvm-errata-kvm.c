@@ -223,14 +223,12 @@ static void report_failure(CPUState *cs, KvmFailureKind kind, uint64_t code,
     g_autoptr(KvmErratumList) errata = NULL;
     g_autoptr(X86VCPUEvents) events = NULL;
     g_autoptr(GString) state = g_string_new(NULL);
-    g_autoptr(HostFacts) hf = NULL;
-    const char *tdp_mmu;
+    g_autoptr(HostFacts) hf = kvm_errata_host_facts();
+    const char *tdp_mmu = host_facts_file(hf, KVM_TDP_MMU_PARAM);
 
     bql_lock();
-    errata = kvm_errata_check(failures);
+    errata = kvm_errata_check(hf, failures);
     events = x86_vcpu_events_collect(cs);
-    hf = kvm_errata_host_facts();
-    tdp_mmu = host_facts_file(hf, "/sys/module/kvm/parameters/tdp_mmu");
 
     if (!errata) {
         error_report("no known KVM host erratum that causes this failure "
