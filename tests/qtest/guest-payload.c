@@ -207,44 +207,66 @@ void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb)
     qtest_memread(qts, GUEST_PAYLOAD_MAILBOX_ADDR, mb, sizeof(*mb));
 }
 
-/*
- * Wait for the VM to stop; return the STOP event and, through @shutdown,
- * the SHUTDOWN event that preceded it, if any.  Events that arrived while
- * a command was waiting for its answer are buffered by libqtest.
- */
-static QDict *wait_for_stop(QTestState *qts, QDict **shutdown)
+typedef struct StopWait {
+    const char *keep;
+    QDict *kept;
+    QDict *stop;
+} StopWait;
+
+/* Take STOP, and the first @keep event before it; leave the others. */
+static bool take_stop_event(QTestState *qts, const char *name, QDict *event,
+                            void *opaque)
 {
-    QDict *stop = qtest_qmp_event_ref(qts, "STOP");
+    StopWait *w = opaque;
 
-    *shutdown = qtest_qmp_event_ref(qts, "SHUTDOWN");
-    while (!stop) {
-        QDict *msg = qtest_qmp_receive_dict(qts);
-        const char *event = qdict_haskey(msg, "event") ?
-                            qdict_get_str(msg, "event") : "";
-
-        if (!strcmp(event, "STOP")) {
-            stop = msg;
-        } else if (!strcmp(event, "SHUTDOWN") && !*shutdown) {
-            *shutdown = msg;
-        } else {
-            qobject_unref(msg);
-        }
+    if (w->stop) {
+        return false;
     }
-    return stop;
+    if (!strcmp(name, "STOP")) {
+        w->stop = qobject_ref(event);
+        return true;
+    }
+    if (!w->kept && !strcmp(name, w->keep)) {
+        w->kept = qobject_ref(event);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The callback sees the events that arrive while 'cont' waits for its
+ * answer, in order; the loop those that come after it.
+ */
+QDict *guest_payload_cont_until_stop(QTestState *qts, const char *keep)
+{
+    StopWait w = { .keep = keep };
+
+    qtest_qmp_set_event_callback(qts, take_stop_event, &w);
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    while (!w.stop) {
+        QDict *msg = qtest_qmp_receive_dict(qts);
+        const char *name = qdict_get_try_str(msg, "event");
+
+        if (name) {
+            take_stop_event(qts, name, msg, &w);
+        }
+        qobject_unref(msg);
+    }
+    qtest_qmp_set_event_callback(qts, NULL, NULL);
+    qobject_unref(w.stop);
+    return w.kept;
 }
 
 void guest_payload_run(QTestState *qts, GuestPayloadMailbox *mb)
 {
-    QDict *rsp, *stop, *shutdown;
-
-    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    QDict *rsp, *shutdown;
 
     /*
      * The payload's reset request stops the VM in state 'shutdown' (see
      * guest_payload_start()); anything going wrong, a KVM internal error
      * say, stops it in another state.
      */
-    stop = wait_for_stop(qts, &shutdown);
+    shutdown = guest_payload_cont_until_stop(qts, "SHUTDOWN");
     rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(rsp, "return"), "status"),
                     ==, "shutdown");
@@ -252,7 +274,6 @@ void guest_payload_run(QTestState *qts, GuestPayloadMailbox *mb)
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(shutdown, "data"),
                                   "reason"), ==, "guest-reset");
     qobject_unref(rsp);
-    qobject_unref(stop);
     qobject_unref(shutdown);
 
     guest_payload_read_mailbox(qts, mb);

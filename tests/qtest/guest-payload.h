@@ -88,6 +88,12 @@ char *guest_payload_run_status(QTestState *qts);
 char *guest_payload_cpu_path(QTestState *qts);
 
 /*
+ * Let the VM run ('cont') and wait for its STOP event; return the first
+ * @keep event ("SHUTDOWN"...) that came before it, or NULL.
+ */
+QDict *guest_payload_cont_until_stop(QTestState *qts, const char *keep);
+
+/*
  * Let the payload run ('cont') and wait for it to finish: returns with the
  * VM stopped, RAM intact, and @mb holding its results.
  */

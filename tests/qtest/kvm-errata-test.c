@@ -324,43 +324,6 @@ static void test_bad_facts_dir(void)
                                  "directory"));
 }
 
-static bool keep_failure_event(QTestState *s, const char *name,
-                               QDict *event, void *opaque)
-{
-    QDict **failure = opaque;
-
-    if (strcmp(name, "X_KVM_FAILURE")) {
-        return false;
-    }
-    g_assert_null(*failure);
-    *failure = qobject_ref(event);
-    return true;
-}
-
-/*
- * The VM stops after the report: wait for STOP, not for the report,
- * keeping an X_KVM_FAILURE seen on the way in *@failure.
- */
-static void wait_stop(QTestState *qts, QDict **failure)
-{
-    QDict *msg = qtest_qmp_event_ref(qts, "STOP");
-
-    while (!msg) {
-        const char *name;
-
-        msg = qtest_qmp_receive_dict(qts);
-        name = qdict_get_try_str(msg, "event");
-        if (name && !strcmp(name, "X_KVM_FAILURE")) {
-            keep_failure_event(qts, name, msg, failure);
-        } else if (name && !strcmp(name, "STOP")) {
-            break;
-        }
-        qobject_unref(msg);
-        msg = NULL;
-    }
-    qobject_unref(msg);
-}
-
 /*
  * The emulation-failure payload stops the VM with a KVM internal
  * error; the report follows upstream's message and the event says the
@@ -377,7 +340,7 @@ static void check_failure(const char *host, const char *expect_errata,
     g_autoptr(GString) ids = g_string_new(NULL);
     const char *upstream, *ours;
     QTestState *qts;
-    QDict *ev = NULL, *data, *events;
+    QDict *ev, *data, *events;
     QListEntry *e;
     int fd;
 
@@ -388,9 +351,8 @@ static void check_failure(const char *host, const char *expect_errata,
     qts = guest_payload_start_accel_opts(GUEST_PAYLOAD_KVM, opts,
                                          "emulation-failure",
                                          "-cpu qemu64 2>%s", errfile);
-    qtest_qmp_set_event_callback(qts, keep_failure_event, &ev);
-    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
-    wait_stop(qts, &ev);
+    /* The VM stops after the report: wait for that, not the report. */
+    ev = guest_payload_cont_until_stop(qts, "X_KVM_FAILURE");
     g_assert_nonnull(ev);
     data = qdict_get_qdict(ev, "data");
     g_assert_cmpint(qdict_get_int(data, "cpu-index"), ==, 0);
