@@ -1,0 +1,345 @@
+"""
+qemu-resilient integration tests: the shared harness
+
+QEMU processes of any build (the fork, vanilla 10.2.2, Debian's packaged
+QEMU) running a guest payload, driven over QMP only -- the interface
+libvirt and cluster managers use -- and reporting in TAP, which
+scripts/check.py counts.
+
+Copyright (c) 2026 qemu-resilient authors
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import json
+import os
+import re
+import select
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+# RESILIENT_FORK puts another build in the fork's place: run the tests
+# against vanilla QEMU to see them fail where it lacks the fork's features.
+BINARIES = {
+    'fork': os.environ.get('RESILIENT_FORK') or
+    os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
+    'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
+    'debian': '/usr/bin/qemu-system-x86_64',
+}
+PAYLOADS = os.path.join(TOP, 'build', 'qemu', 'tests', 'qtest',
+                        'guest-payload')
+
+# GuestPayloadMailbox (tests/qtest/guest-payload/mailbox.h)
+MAILBOX = 0x200000
+MB_INPUTS, MB_EXCEPTION_COUNT, MB_VALUES = 0, 144, 784
+# The vcpu-events payload (tests/qtest/guest-payload/vcpu-events.h)
+VE_IN_IRET, VE_IN_MC_BANK = 1, 2
+VE_OUT_LOOPS, VE_OUT_MC_STATUS, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED = 2, 4, 5, 8
+VECTOR_NMI, VECTOR_MC = 2, 18
+MC_BANK = 1
+
+TIMEOUT = 60
+
+
+def binary_or_skip_reason(name):
+    """The path of build @name, or (None, why it is not there)."""
+    path = BINARIES[name]
+    if os.access(path, os.X_OK):
+        return path, ''
+    how = {'fork': 'make', 'vanilla': 'make vanilla',
+           'debian': 'apt-get install qemu-system-x86'}[name]
+    return None, f'{path} missing ({how})'
+
+
+def kvm_usable():
+    try:
+        os.close(os.open('/dev/kvm', os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
+def payload_args(payload='vcpu-events', inputs=None):
+    """-bios @payload, its mailbox inputs written by a loader device."""
+    args = ['-bios', os.path.join(PAYLOADS, payload + '.bin')]
+    for index, value in sorted((inputs or {}).items()):
+        args += ['-device', f'loader,addr={MAILBOX + MB_INPUTS + 8 * index:#x}'
+                 f',data={value:#x},data-len=8']
+    return args
+
+
+class QMPError(Exception):
+    def __init__(self, cmd, error):
+        super().__init__(f'{cmd}: {error.get("desc")}')
+        self.desc = error.get('desc', '')
+
+
+class QMP:
+    """A QMP connection that keeps the events it reads."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b''
+        self.events = []
+        self.greeting = self._read(TIMEOUT)
+        self.command('qmp_capabilities')
+
+    def _read(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b'\n' not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                raise TimeoutError(f'QMP: nothing in {timeout} s')
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError('QMP: connection closed')
+            self.buf += data
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def command(self, cmd, **args):
+        msg = {'execute': cmd}
+        if args:
+            msg['arguments'] = args
+        self.sock.sendall(json.dumps(msg).encode() + b'\n')
+        while True:
+            reply = self._read(TIMEOUT)
+            if 'event' in reply:
+                self.events.append(reply)
+            elif 'return' in reply:
+                return reply['return']
+            elif 'error' in reply:
+                raise QMPError(cmd, reply['error'])
+
+    def wait_event(self, name, timeout=TIMEOUT, match=None):
+        """The first event @name (whose data @match accepts), kept or new."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, ev in enumerate(self.events):
+                if ev['event'] == name and (not match or
+                                            match(ev.get('data', {}))):
+                    return self.events.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f'no {name} event in {timeout} s')
+            self.events.append(self._read(left))
+
+    def close(self):
+        self.sock.close()
+
+
+class Qemu:
+    """One QEMU process, its QMP socket in a private directory."""
+
+    def __init__(self, binary, args, prefix=(), name='qemu'):
+        self.dir = tempfile.mkdtemp(prefix=f'resilient-{name}-')
+        self.name = name
+        self.binary = binary
+        path = os.path.join(self.dir, 'qmp')
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        self.stderr_path = os.path.join(self.dir, 'stderr')
+        self.argv = list(prefix) + [binary, '-nodefaults', '-display', 'none',
+                                    '-qmp', 'unix:' + path] + list(args)
+        with open(self.stderr_path, 'w') as err:
+            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                         stdout=err, stderr=err)
+        srv.settimeout(1)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                conn = srv.accept()[0]
+                break
+            except socket.timeout:
+                if self.proc.poll() is not None or \
+                        time.monotonic() > deadline:
+                    srv.close()
+                    raise RuntimeError(f'{name} did not start: '
+                                       f'{self.stderr().strip()}')
+        srv.close()
+        conn.settimeout(None)
+        self.qmp = QMP(conn)
+
+    def stderr(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def command(self, cmd, **args):
+        return self.qmp.command(cmd, **args)
+
+    def hmp(self, line):
+        return self.command('human-monitor-command', **{'command-line': line})
+
+    def read_u64(self, addr):
+        out = self.hmp(f'xp /1gx {addr:#x}')
+        m = re.search(r':\s*(0x[0-9a-f]+)', out)
+        if not m:
+            raise RuntimeError(f'xp {addr:#x}: {out!r}')
+        return int(m.group(1), 16)
+
+    def read_u32(self, addr):
+        out = self.hmp(f'xp /1wx {addr:#x}')
+        return int(re.search(r':\s*(0x[0-9a-f]+)', out).group(1), 16)
+
+    def value(self, index):
+        return self.read_u64(MAILBOX + MB_VALUES + 8 * index)
+
+    def exception_count(self, vector):
+        return self.read_u32(MAILBOX + MB_EXCEPTION_COUNT + 4 * vector)
+
+    def status(self):
+        return self.command('query-status')['status']
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def wait_loops_beyond(self, count, timeout=TIMEOUT):
+        """Wait until the payload's loop counter passes @count: it runs.
+
+        Polls guest memory: the counter is the event, and QMP has no other
+        way to see it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.value(VE_OUT_LOOPS) & 0xffffffff
+            if now > count:
+                return now
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'{self.name}: guest loop stuck at {now}')
+            time.sleep(0.01)
+
+    def quit(self):
+        """Quit (QMP), or kill what does not; remove the socket dir."""
+        if self.alive():
+            try:
+                self.command('quit')
+            except (EOFError, OSError, TimeoutError):
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.qmp.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def migrate(src, dst, uri, timeout=TIMEOUT):
+    """Live-migrate @src into @dst (started with -incoming @uri).
+
+    Returns source's query-migrate on success; raises MigrationFailed with
+    the error the destination printed otherwise."""
+    for q in (src, dst):
+        q.command('migrate-set-capabilities',
+                  capabilities=[{'capability': 'events', 'state': True}])
+    src.command('migrate', uri=uri)
+    ev = src.qmp.wait_event('MIGRATION', timeout,
+                            lambda d: d['status'] in ('completed', 'failed',
+                                                      'cancelled'))
+    info = src.command('query-migrate')
+    if ev['data']['status'] != 'completed':
+        raise MigrationFailed(info.get('error-desc', ev['data']['status']))
+    dst.qmp.wait_event('RESUME', timeout)
+    return info
+
+
+class MigrationFailed(Exception):
+    pass
+
+
+class Tap:
+    """TAP output: one line per check, a plan at the end."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, name, cond=True, why=''):
+        self.n += 1
+        if cond:
+            print(f'ok {self.n} - {name}', flush=True)
+        else:
+            self.failed += 1
+            print(f'not ok {self.n} - {name}', flush=True)
+            for line in str(why).splitlines():
+                print(f'# {line}', flush=True)
+        return cond
+
+    def skip(self, name, why):
+        self.n += 1
+        print(f'ok {self.n} - {name} # SKIP {why}', flush=True)
+
+    def note(self, text):
+        for line in str(text).splitlines():
+            print(f'# {line}', flush=True)
+
+    def done(self):
+        print(f'1..{self.n}', flush=True)
+        return 1 if self.failed else 0
+
+
+def run_case(tap, name, fn, *args):
+    """Run one check; an exception is its failure, not the script's end."""
+    try:
+        fn(tap, *args)
+    except Skip as s:
+        tap.skip(name, str(s))
+    except Exception as e:  # noqa: BLE001 -- report, go on with the next
+        tap.ok(name, False, f'{type(e).__name__}: {e}')
+
+
+class Skip(Exception):
+    pass
+
+
+
+
+MC_STATUS = ((1 << 63) | (1 << 61) | (1 << 60) | (1 << 58) |
+             (1 << 56))                 # VAL UC EN ADDRV S
+MCG_STATUS = (1 << 0) | (1 << 2)        # RIPV MCIP
+
+
+def inject_mce(q, addr):
+    """A machine check in bank MC_BANK with @addr: QMP on the fork, HMP
+    (the only way there) on other builds."""
+    if q.binary == BINARIES['fork']:
+        q.command('x-inject-mce', **{'cpu-index': 0, 'bank': MC_BANK,
+                                     'status': MC_STATUS,
+                                     'mcg-status': MCG_STATUS,
+                                     'addr': addr, 'misc': 0})
+    else:
+        out = q.hmp(f'mce 0 {MC_BANK} {MC_STATUS:#x} {MCG_STATUS:#x} '
+                    f'{addr:#x} 0')
+        if out.strip():
+            raise RuntimeError(f'mce: {out.strip()}')
+
+
+def wait_value(q, index, want, timeout=TIMEOUT):
+    """Wait until mailbox value @index reaches @want (polls guest RAM)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = q.value(index)
+        if now >= want:
+            return now
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'{q.name}: value {index} is {now}, '
+                               f'expected {want}')
+        time.sleep(0.005)
+
+
+def wait_count(q, vector, want, timeout=TIMEOUT):
+    """Wait until the guest has taken @want exceptions @vector."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = q.exception_count(vector)
+        if now >= want:
+            return now
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'{q.name}: {now} exceptions {vector}, '
+                               f'expected {want}')
+        time.sleep(0.005)
