@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import traceback
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -164,14 +165,30 @@ class Qemu:
                                        f'{self.stderr().strip()}')
         srv.close()
         conn.settimeout(None)
-        self.qmp = QMP(conn)
+        try:
+            self.qmp = QMP(conn)
+        except (EOFError, OSError, TimeoutError) as e:
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f'{name} did not start ({e}): '
+                               f'{self.stderr().strip()}')
 
     def stderr(self):
         with open(self.stderr_path) as f:
             return f.read()
 
     def command(self, cmd, **args):
-        return self.qmp.command(cmd, **args)
+        try:
+            return self.qmp.command(cmd, **args)
+        except EOFError:
+            self.proc.wait(10)
+            raise EOFError(f'{self.name} exited ({self.proc.returncode}) '
+                           f'during {cmd}: {self.stderr().strip()}')
+
+    def has_command(self, name):
+        if not hasattr(self, '_commands'):
+            self._commands = {c['name'] for c in self.command('query-commands')}
+        return name in self._commands
 
     def hmp(self, line):
         return self.command('human-monitor-command', **{'command-line': line})
@@ -232,11 +249,18 @@ class Qemu:
 def migrate(src, dst, uri, timeout=TIMEOUT):
     """Live-migrate @src into @dst (started with -incoming @uri).
 
-    Returns source's query-migrate on success; raises MigrationFailed with
-    the error the destination printed otherwise."""
+    With the return path, as a careful manager runs it: the source hears
+    of a destination that fails to load, even after it sent everything,
+    and then fails the migration and runs on instead of staying paused.
+    Returns the source's query-migrate on success; raises MigrationFailed
+    with the source's error otherwise."""
     for q in (src, dst):
         q.command('migrate-set-capabilities',
-                  capabilities=[{'capability': 'events', 'state': True}])
+                  capabilities=[{'capability': 'events', 'state': True},
+                                {'capability': 'return-path',
+                                 'state': True}])
+    # A source that arrived by migration still holds that one's events.
+    src.qmp.events = [e for e in src.qmp.events if e['event'] != 'MIGRATION']
     src.command('migrate', uri=uri)
     ev = src.qmp.wait_event('MIGRATION', timeout,
                             lambda d: d['status'] in ('completed', 'failed',
@@ -290,7 +314,10 @@ def run_case(tap, name, fn, *args):
     except Skip as s:
         tap.skip(name, str(s))
     except Exception as e:  # noqa: BLE001 -- report, go on with the next
-        tap.ok(name, False, f'{type(e).__name__}: {e}')
+        where = [f for f in traceback.extract_tb(e.__traceback__)
+                 if not f.filename.endswith("harness.py")][-1]
+        tap.ok(name, False, f'{type(e).__name__}: {e}\n'
+               f'(at {os.path.basename(where.filename)}:{where.lineno})')
 
 
 class Skip(Exception):
@@ -305,9 +332,9 @@ MCG_STATUS = (1 << 0) | (1 << 2)        # RIPV MCIP
 
 
 def inject_mce(q, addr):
-    """A machine check in bank MC_BANK with @addr: QMP on the fork, HMP
-    (the only way there) on other builds."""
-    if q.binary == BINARIES['fork']:
+    """A machine check in bank MC_BANK with @addr: QMP where the build has
+    the fork's x-inject-mce, HMP (the only way there) elsewhere."""
+    if q.has_command('x-inject-mce'):
         q.command('x-inject-mce', **{'cpu-index': 0, 'bank': MC_BANK,
                                      'status': MC_STATUS,
                                      'mcg-status': MCG_STATUS,

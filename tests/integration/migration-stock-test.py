@@ -84,9 +84,10 @@ def move(tap, label, src_build, dst_build, machine, src_extra=(),
                    dst.value(VE_OUT_MC_HANDLED) == 1)
             running_with_mce(tap, dst, label, 1)
         else:
+            if not tap.ok(f'{label}: {src_build} -> {dst_build} is refused',
+                          error is not None, 'the migration completed'):
+                return
             dst.proc.wait(30)
-            tap.ok(f'{label}: {src_build} -> {dst_build} is refused',
-                   error is not None, 'the migration completed')
             tap.note(f'{label}: destination said: '
                      f'{dst.stderr().strip().splitlines()[-1:]}')
             src.wait_loops_beyond(src.value(2))

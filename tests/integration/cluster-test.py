@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""
+A small cluster: a guest live-migrated around a ring of three hosts
+
+Three hosts are network namespaces on a bridge this test makes (their
+addresses exist only inside them), each running the fork.  The
+vcpu-events payload goes around the ring (CLUSTER_HOPS moves, default
+30) over TCP; before each move an NMI and a machine check are injected
+into the source.  Halfway, one destination's CPU lacks a feature the
+guest was started with: the fork refuses it and the guest stays on its
+source.  At the end the guest's counters must show every machine check
+handled once, in order, and the NMIs the architecture lets through:
+all of them where the payload's handler can IRET, otherwise the first,
+with one more left pending (NMIs stay blocked without IRET).
+
+Per-hop downtime and the total time are printed.  Runs under KVM and
+TCG where each is usable; needs root for the namespaces.
+
+Copyright (c) 2026 qemu-resilient authors
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (MC_BANK, VECTOR_MC, VECTOR_NMI, VE_IN_IRET,  # noqa: E402
+                     VE_IN_MC_BANK, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED,
+                     VE_OUT_LOOPS, MigrationFailed, Qemu, Skip, Tap,
+                     binary_or_skip_reason, inject_mce, kvm_usable, migrate,
+                     payload_args, run_case, wait_value)
+
+HOSTS = 3
+SUBNET = '10.213.0'
+CPU = 'qemu64'
+MISSING = 'mca'         # the odd destination lacks it; the guest's #MC handler uses it
+
+
+def sh(*argv):
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+class Ring:
+    """HOSTS namespaces on a bridge in a namespace of its own."""
+
+    def __init__(self):
+        tag = f'rsl{os.getpid()}'
+        self.bridge_ns = f'{tag}-br'
+        self.hosts = [f'{tag}-h{i}' for i in range(HOSTS)]
+        self.made = []
+        sh('ip', 'netns', 'add', self.bridge_ns)
+        self.made.append(self.bridge_ns)
+        sh('ip', '-n', self.bridge_ns, 'link', 'add', 'br0', 'type', 'bridge')
+        sh('ip', '-n', self.bridge_ns, 'link', 'set', 'br0', 'up')
+        for i, ns in enumerate(self.hosts):
+            sh('ip', 'netns', 'add', ns)
+            self.made.append(ns)
+            sh('ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth',
+               'peer', 'name', f'port{i}', 'netns', self.bridge_ns)
+            sh('ip', '-n', self.bridge_ns, 'link', 'set', f'port{i}',
+               'master', 'br0', 'up')
+            sh('ip', '-n', ns, 'addr', 'add', f'{self.addr(i)}/24', 'dev',
+               'eth0')
+            sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up')
+            sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
+
+    def addr(self, i):
+        return f'{SUBNET}.{i + 1}'
+
+    def prefix(self, i):
+        return ['ip', 'netns', 'exec', self.hosts[i]]
+
+    def remove(self):
+        for ns in self.made:
+            subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
+
+
+def can_iret(fork, accel):
+    """Whether the payload's handlers can IRET under @accel here.
+
+    A KVM whose emulator cannot run IRET stops the guest with an internal
+    error at the payload's first IRET, before it starts counting."""
+    q = Qemu(fork, ['-accel', accel, '-cpu', CPU] +
+             payload_args(inputs={VE_IN_IRET: 1, VE_IN_MC_BANK: MC_BANK}),
+             name='iret-probe')
+    try:
+        while q.status() == 'running' and not q.value(VE_OUT_LOOPS):
+            time.sleep(0.005)
+        return q.status() == 'running'
+    finally:
+        q.quit()
+
+
+def go_around(tap, ring, fork, accel, hops):
+    iret = can_iret(fork, accel)
+    tap.note(f'{accel}: NMIs {"counted one by one" if iret else "blocked after the first (the payload cannot IRET here)"}')
+
+    def start(host, incoming=None, cpu=CPU):
+        args = ['-accel', accel, '-machine', 'pc-q35-10.2', '-cpu', cpu] + \
+            payload_args(inputs={VE_IN_IRET: int(iret),
+                                 VE_IN_MC_BANK: MC_BANK})
+        if incoming:
+            args += ['-incoming', incoming]
+        return Qemu(fork, args, prefix=ring.prefix(host),
+                    name=f'{accel}-host{host}')
+
+    cur, host = start(0), 0
+    downtimes, nmis, refused = [], 0, None
+    t0 = time.monotonic()
+    try:
+        cur.wait_loops_beyond(0)
+        for hop in range(hops):
+            nxt = (host + 1) % HOSTS
+            cur.command('inject-nmi')
+            nmis += 1
+            inject_mce(cur, (hop + 1) << 12)
+            if hop == hops // 2 and refused is None:
+                refused = odd_destination(tap, ring, start, cur, nxt, accel)
+            uri = f'tcp:{ring.addr(nxt)}:{4000 + hop}'
+            dst = start(nxt, incoming=uri)
+            try:
+                info = migrate(cur, dst, uri)
+            except MigrationFailed as e:
+                dst.quit()
+                raise RuntimeError(f'hop {hop + 1} host{host} -> host{nxt}: '
+                                   f'{e}: {dst.stderr()}')
+            cur.quit()
+            cur, host = dst, nxt
+            downtimes.append(info.get('downtime', 0))
+            # Each machine check is handled before the next is injected
+            # (a second one while MCIP is set would shut the guest down).
+            wait_value(cur, VE_OUT_MC_HANDLED, hop + 1)
+        total = time.monotonic() - t0
+        tap.note(f'{accel}: per-hop downtime (ms): '
+                 f'{" ".join(str(d) for d in downtimes)}')
+        tap.note(f'{accel}: {hops} hops in {total:.1f} s, downtime median '
+                 f'{statistics.median(downtimes)} ms, max {max(downtimes)} ms')
+        check_counters(tap, cur, accel, hops, nmis, iret)
+    finally:
+        cur.quit()
+
+
+def odd_destination(tap, ring, start, cur, nxt, accel):
+    """A destination lacking MISSING: refused, the guest stays put."""
+    uri = f'tcp:{ring.addr(nxt)}:3999'
+    dst = start(nxt, incoming=uri, cpu=f'{CPU},-{MISSING}')
+    before = cur.value(VE_OUT_LOOPS) & 0xffffffff
+    try:
+        migrate(cur, dst, uri)
+        error = None
+    except MigrationFailed as e:
+        error = str(e)
+    if error is not None:
+        dst.proc.wait(30)       # it exits once it has refused
+    said = dst.stderr()
+    tap.ok(f'{accel}: destination without {MISSING} refuses the guest, '
+           'naming the feature',
+           error is not None and MISSING in said,
+           f'migration error {error!r}; destination said {said!r}')
+    cur.wait_loops_beyond(before)
+    tap.ok(f'{accel}: the guest stays running on its source',
+           cur.status() == 'running', cur.status())
+    dst.quit()
+    return error
+
+
+def check_counters(tap, q, accel, hops, nmis, iret):
+    mcs = q.exception_count(VECTOR_MC)
+    handled = q.value(VE_OUT_MC_HANDLED)
+    tap.ok(f'{accel}: {hops} machine checks injected, each handled once',
+           mcs == hops and handled == hops,
+           f'expected {hops}, #MC taken {mcs}, handled {handled}')
+    tap.ok(f'{accel}: the last machine check is the last injected',
+           q.value(VE_OUT_MC_ADDR) == hops << 12,
+           f'expected {hops << 12:#x}, got {q.value(VE_OUT_MC_ADDR):#x}')
+    taken = q.exception_count(VECTOR_NMI)
+    events = q.command('x-query-vcpu-events')[0]
+    pending = events['nmi']['pending']
+    if iret:
+        tap.ok(f'{accel}: {nmis} NMIs injected, each taken once',
+               taken == nmis, f'expected {nmis}, taken {taken}')
+    else:
+        tap.ok(f'{accel}: NMIs: the first taken, one of the {nmis - 1} '
+               'blocked ones pending',
+               taken == 1 and pending,
+               f'expected 1 taken and one pending, got {taken} taken, '
+               f'pending {pending}')
+
+
+def main():
+    tap = Tap()
+    hops = int(os.environ.get('CLUSTER_HOPS', 30))
+    fork, why = binary_or_skip_reason('fork')
+    if os.geteuid() != 0:
+        why = 'network namespaces need root'
+    accels = [('kvm', kvm_usable()), ('tcg', True)]
+    if why:
+        for accel, _ in accels:
+            tap.skip(f'{accel}: ring of {HOSTS}', why)
+        return tap.done()
+    ring = Ring()
+    try:
+        for accel, usable in accels:
+            if not usable:
+                tap.skip(f'{accel}: ring of {HOSTS}', '/dev/kvm not usable')
+                continue
+            run_case(tap, f'{accel}: ring of {HOSTS}',
+                     lambda t, a=accel: go_around(t, ring, fork, a, hops))
+    finally:
+        ring.remove()
+    return tap.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
