@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""
+libvirt drives the fork
+
+Debian's libvirtd and virtlogd, started by this test in a private mount
+namespace (its own /etc/libvirt, /run/libvirt, /var/lib/libvirt, ...; the
+host's are untouched), manage a domain whose <emulator> is the fork and
+whose firmware is the vcpu-events payload (KVM where usable, else TCG):
+
+- virsh domcapabilities: the CPU models and their usability are the
+  fork's own answer (query-cpu-definitions);
+- start; qemu-monitor-command with x-query-kvm-errata,
+  x-query-vcpu-events, x-inject-mce and x-inject-memory-error;
+- save/restore and managedsave/start with the guest's counters intact;
+- the TSX-update scenario: a guest saved with a CPU feature (mca, which
+  its #MC handler uses) restored on a vCPU lacking it is refused by the
+  fork with the feature named, the save file unchanged, and restoring
+  with the original definition works.
+
+Needs root (namespaces, daemons); makes the libvirt-qemu user and the kvm
+and libvirt-qemu groups if they are missing, as Debian's
+libvirt-daemon-system would.
+
+Copyright (c) 2026 qemu-resilient authors
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (MAILBOX, MB_VALUES, MC_BANK, MC_STATUS,  # noqa: E402
+                     MCG_STATUS, PAYLOADS, TIMEOUT, VE_OUT_LOOPS,
+                     VE_OUT_MC_HANDLED, Qemu, Skip, Tap,
+                     binary_or_skip_reason, kvm_usable, run_case)
+
+DOMAIN = 'resilient-payload'
+MACHINE = 'pc-q35-10.2'
+MISSING = 'mca'
+QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
+PRIVATE_DIRS = ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt',
+                '/var/cache/libvirt', '/var/log/libvirt']
+QEMU_CONF = '''\
+# qemu-resilient's libvirt test: guests run as root, no cgroups or
+# namespaces of libvirt's own (the test machine has no systemd).
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+'''
+DOMAIN_XML = '''\
+<domain type='{virt}' xmlns:qemu='{qemu_ns}'>
+  <name>{name}</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='{machine}'>hvm</type>
+    <loader type='rom' readonly='yes'>{payload}</loader>
+  </os>
+  <features>
+    <acpi/>
+  </features>
+  <cpu mode='{cpu_mode}' check='none' migratable='on'/>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <emulator>{emulator}</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='loader,addr={mc_bank_input:#x},data={mc_bank},data-len=8'/>
+  </qemu:commandline>
+</domain>
+'''
+
+
+class VirshError(Exception):
+    pass
+
+
+def virsh(*args):
+    p = subprocess.run(['virsh', '-c', 'qemu:///system'] + list(args),
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    if p.returncode:
+        raise VirshError(f'virsh {" ".join(args)}: {p.stderr.strip()}')
+    return p.stdout
+
+
+def ensure_accounts():
+    """What Debian's libvirt-daemon-system makes; libvirtd needs them."""
+    for group in ('kvm', 'libvirt-qemu'):
+        if subprocess.run(['getent', 'group', group],
+                          capture_output=True).returncode:
+            subprocess.run(['groupadd', '--system', group], check=True)
+    if subprocess.run(['getent', 'passwd', 'libvirt-qemu'],
+                      capture_output=True).returncode:
+        subprocess.run(['useradd', '--system', '--no-create-home',
+                        '--home-dir', '/var/lib/libvirt', '--shell',
+                        '/usr/sbin/nologin', '-g', 'libvirt-qemu',
+                        '-G', 'kvm', 'libvirt-qemu'], check=True)
+
+
+class Libvirt:
+    """libvirtd and virtlogd on private copies of libvirt's directories.
+
+    Runs in a mount namespace of its own (see main), so the bind mounts
+    vanish with the test."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix='resilient-libvirt-')
+        for d in PRIVATE_DIRS:
+            private = os.path.join(self.root, d.strip('/').replace('/', '_'))
+            os.makedirs(private)
+            if d == '/etc/libvirt' and os.path.isdir(d):
+                shutil.copytree(d, private, dirs_exist_ok=True)
+            os.makedirs(d, exist_ok=True)
+            subprocess.run(['mount', '--bind', private, d], check=True)
+        with open('/etc/libvirt/qemu.conf', 'w') as f:
+            f.write(QEMU_CONF)
+        self.procs = []
+        for daemon in ('virtlogd', 'libvirtd'):
+            log = open(os.path.join(self.root, daemon + '.err'), 'w')
+            self.procs.append(subprocess.Popen(
+                [daemon, '-p', f'/run/libvirt/{daemon}.pid'],
+                stdout=log, stderr=log))
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                virsh('version')
+                break
+            except VirshError as e:
+                if time.monotonic() > deadline or \
+                        any(p.poll() is not None for p in self.procs):
+                    raise RuntimeError(f'libvirtd did not come up: {e}; '
+                                       f'{self.log_tail()}')
+                time.sleep(0.1)
+
+    def log_tail(self):
+        with open(os.path.join(self.root, 'libvirtd.err')) as f:
+            return f.read()[-2000:]
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Domain:
+    def __init__(self, name):
+        self.name = name
+
+    def qmp(self, cmd, **args):
+        msg = {'execute': cmd}
+        if args:
+            msg['arguments'] = args
+        reply = json.loads(virsh('qemu-monitor-command', self.name,
+                                 json.dumps(msg)))
+        if 'error' in reply:
+            raise VirshError(f'{cmd}: {reply["error"]["desc"]}')
+        return reply['return']
+
+    def value(self, index):
+        out = virsh('qemu-monitor-command', self.name, '--hmp',
+                    f'xp /1gx {MAILBOX + MB_VALUES + 8 * index:#x}')
+        return int(re.search(r':\s*(0x[0-9a-f]+)', out).group(1), 16)
+
+    def state(self):
+        return virsh('domstate', self.name).strip()
+
+    def wait_value(self, index, beyond):
+        """Wait until mailbox value @index passes @beyond: the guest runs
+        (polls guest memory, the only way libvirt shows it)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            now = self.value(index)
+            if now > beyond:
+                return now
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'value {index} stuck at {now}')
+            time.sleep(0.01)
+
+    def inject_mce(self, n):
+        self.qmp('x-inject-mce', **{'cpu-index': 0, 'bank': MC_BANK,
+                                    'status': MC_STATUS,
+                                    'mcg-status': MCG_STATUS,
+                                    'addr': n << 12, 'misc': 0})
+        return self.wait_value(VE_OUT_MC_HANDLED, n - 1)
+
+
+def sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def domcapabilities(tap, fork, virt, accel):
+    caps = ET.fromstring(virsh('domcapabilities', '--emulatorbin', fork,
+                               '--virttype', virt, '--machine', MACHINE))
+    listed = {m.text: m.get('usable') for m in
+              caps.findall("./cpu/mode[@name='custom']/model")}
+    q = Qemu(fork, ['-machine', 'none', '-accel', accel], name='probe')
+    try:
+        own = {d['name']: 'no' if d.get('unavailable-features') else 'yes'
+               for d in q.command('query-cpu-definitions')}
+    finally:
+        q.quit()
+    common = set(listed) & set(own)
+    wrong = sorted(f'{m}: libvirt {listed[m]}, fork {own[m]}'
+                   for m in common if listed[m] != own[m])
+    tap.ok(f'domcapabilities ({virt}): {len(common)} CPU models, usability '
+           'as the fork reports it', len(common) > 10 and not wrong,
+           f'{len(common)} models in common; differ: {wrong}')
+    usable = sorted(m for m in common if own[m] == 'yes')
+    tap.note(f'usable here under {accel}: {len(usable)} models, e.g. '
+             f'{", ".join(usable[:6])}')
+
+
+def start_and_query(tap, dom, accel):
+    virsh('start', dom.name)
+    tap.ok('start: the payload runs', dom.wait_value(VE_OUT_LOOPS, 0) > 0)
+    errata = dom.qmp('x-query-kvm-errata')
+    ids = {e['id']: e['status'] for e in errata}
+    tap.ok('qemu-monitor-command x-query-kvm-errata lists the errata',
+           'tsx-removed' in ids and 'cpuid-not-virtualized' in ids,
+           f'got {errata!r}'[:500])
+    tap.note('errata here: ' + ', '.join(f'{i} {s}' for i, s in ids.items()))
+    events = dom.qmp('x-query-vcpu-events')
+    tap.ok('qemu-monitor-command x-query-vcpu-events: vCPU 0 with its '
+           'NMI state', len(events) == 1 and 'nmi' in events[0],
+           f'got {events!r}'[:500])
+    tap.ok('qemu-monitor-command x-inject-mce: the guest handles it',
+           dom.inject_mce(1) == 1)
+
+
+def save_restore(tap, dom, workdir):
+    path = os.path.join(workdir, 'saved')
+    loops = dom.value(VE_OUT_LOOPS)
+    virsh('save', dom.name, path)
+    tap.ok('save: the domain is shut off', dom.state() == 'shut off',
+           dom.state())
+    virsh('restore', path)
+    dom.wait_value(VE_OUT_LOOPS, loops)
+    tap.ok('restore: the guest goes on where it was (loop counter, '
+           'machine checks handled)',
+           dom.value(VE_OUT_MC_HANDLED) == 1 and dom.state() == 'running')
+    os.unlink(path)
+
+
+def managedsave(tap, dom):
+    loops = dom.value(VE_OUT_LOOPS)
+    virsh('managedsave', dom.name)
+    info = virsh('dominfo', dom.name)
+    tap.ok('managedsave: shut off with a managed save image',
+           dom.state() == 'shut off' and
+           re.search(r'Managed save:\s+yes', info) is not None, info)
+    virsh('start', dom.name)
+    dom.wait_value(VE_OUT_LOOPS, loops)
+    tap.ok('start after managedsave: the guest goes on where it was',
+           dom.value(VE_OUT_MC_HANDLED) == 1 and
+           re.search(r'Managed save:\s+no', virsh('dominfo', dom.name))
+           is not None)
+
+
+def lacking_feature(tap, dom, workdir):
+    """The TSX update, with a feature the guest really uses.
+
+    libvirt itself refuses a restore whose <cpu> differs from the saved
+    one, and checks the features of a named model against what QEMU
+    gives.  A host-passthrough guest (the domain here) has neither check:
+    on a host that lost a feature, QEMU simply gives the vCPU less.  That
+    host is simulated with -global x86_64-cpu.mca=off through
+    <qemu:commandline>, the XML otherwise unchanged; the fork must refuse
+    to resume the guest there."""
+    path = os.path.join(workdir, 'saved')
+    loops = dom.value(VE_OUT_LOOPS)
+    virsh('save', dom.name, path)
+    digest = sha256(path)
+    saved = virsh('save-image-dumpxml', path)
+
+    def restore_with(edit):
+        xml = ET.fromstring(saved)
+        edit(xml)
+        changed = os.path.join(workdir, 'changed.xml')
+        ET.ElementTree(xml).write(changed)
+        try:
+            virsh('restore', path, '--xml', changed)
+        except VirshError as e:
+            return str(e)
+        return ''
+
+    error = restore_with(lambda xml: ET.SubElement(
+        xml.find('cpu'), 'feature', policy='disable', name=MISSING))
+    tap.ok(f'restore with <feature policy="disable" name="{MISSING}"/>: '
+           'refused by libvirt', 'does not match source' in error,
+           error or 'the restore succeeded')
+
+    def host_without_feature(xml):
+        cmdline = xml.find(f'{{{QEMU_NS}}}commandline')
+        for value in ('-global', f'x86_64-cpu.{MISSING}=off'):
+            ET.SubElement(cmdline, f'{{{QEMU_NS}}}arg', value=value)
+
+    error = restore_with(host_without_feature)
+    tap.ok(f'restore on a vCPU without {MISSING}: refused by the fork, '
+           'the feature named',
+           'CPU features this vCPU does not provide' in error and
+           re.search(rf'\b{MISSING}\b', error),
+           error or 'the restore succeeded')
+    tap.note(f'virsh said: {error[-400:]}')
+    tap.ok('the save file is intact and the domain not running',
+           sha256(path) == digest and dom.state() == 'shut off',
+           dom.state())
+    virsh('restore', path)
+    dom.wait_value(VE_OUT_LOOPS, loops)
+    tap.ok('restore with the original definition works, the guest intact',
+           dom.value(VE_OUT_MC_HANDLED) == 1)
+    os.unlink(path)
+
+
+def memory_error(tap, dom):
+    dom.qmp('x-inject-memory-error', gpa=0x300000, action='required',
+            **{'cpu-index': 0})
+    tap.ok('qemu-monitor-command x-inject-memory-error: the guest gets '
+           'its machine check', dom.wait_value(VE_OUT_MC_HANDLED, 1) == 2)
+
+
+def in_namespace():
+    tap = Tap()
+    fork, _ = binary_or_skip_reason('fork')
+    accel = 'kvm' if kvm_usable() else 'tcg'
+    virt = 'kvm' if accel == 'kvm' else 'qemu'
+    tap.note(f'accelerator: {accel}')
+    lv = Libvirt()
+    workdir = tempfile.mkdtemp(prefix='resilient-libvirt-work-')
+    dom = Domain(DOMAIN)
+    try:
+        tap.note(virsh('version').strip().replace('\n', '; '))
+        run_case(tap, 'domcapabilities', domcapabilities, fork, virt, accel)
+        domain_xml = os.path.join(workdir, 'domain.xml')
+        with open(domain_xml, 'w') as f:
+            f.write(DOMAIN_XML.format(
+                virt=virt, qemu_ns=QEMU_NS, name=DOMAIN,
+                cpu_mode='host-passthrough' if accel == 'kvm' else 'maximum', machine=MACHINE, emulator=fork,
+                payload=os.path.join(PAYLOADS, 'vcpu-events.bin'),
+                mc_bank_input=MAILBOX + 8 * 2, mc_bank=MC_BANK))
+        virsh('define', domain_xml)
+        steps = [('start and query', start_and_query, accel),
+                 ('save/restore', save_restore, workdir),
+                 ('managedsave', managedsave),
+                 ('restore lacking a feature', lacking_feature, workdir),
+                 ('memory error', memory_error)]
+        for name, fn, *args in steps:
+            before = tap.failed
+            run_case(tap, name, fn, dom, *args)
+            if tap.failed != before and dom.state() != 'running':
+                for later, *_ in steps[steps.index((name, fn, *args)) + 1:]:
+                    tap.skip(later, f'the domain is not running after {name}')
+                break
+    finally:
+        for cmd in (['destroy', DOMAIN],
+                    ['undefine', DOMAIN, '--managed-save']):
+            try:
+                virsh(*cmd)
+            except VirshError:
+                pass
+        lv.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    return tap.done()
+
+
+def main():
+    if os.environ.get('RESILIENT_LIBVIRT_PRIVATE') == '1':
+        return in_namespace()
+    why = ''
+    fork, why = binary_or_skip_reason('fork')
+    if os.geteuid() != 0:
+        why = 'libvirtd and its private mounts need root'
+    for tool in ('virsh', 'libvirtd', 'virtlogd', 'unshare'):
+        if not why and not shutil.which(tool, path=os.environ['PATH'] +
+                                        ':/usr/sbin:/sbin'):
+            why = f'{tool} missing (apt-get install libvirt-daemon ' \
+                  'libvirt-daemon-driver-qemu libvirt-clients)'
+    if why:
+        tap = Tap()
+        tap.skip('libvirt drives the fork', why)
+        return tap.done()
+    ensure_accounts()
+    env = dict(os.environ, RESILIENT_LIBVIRT_PRIVATE='1',
+               PATH=os.environ['PATH'] + ':/usr/sbin:/sbin')
+    return subprocess.run(['unshare', '--mount', '--propagation', 'private',
+                           sys.executable, os.path.abspath(__file__)],
+                          env=env).returncode
+
+
+if __name__ == '__main__':
+    sys.exit(main())
