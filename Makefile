@@ -2,6 +2,7 @@
 #
 #   make run     build, then boot the demo Linux guest to a shell
 #   make check   build, then run every test; ends with 'N passed, N failed'
+#   make check-integration   libvirt, stock-QEMU migration, cluster only
 #
 # See README.rst for the rest.
 
@@ -18,7 +19,7 @@ export CCACHE_NOHASHDIR := 1
 # Everything the fork's configure is a function of.
 CONFIG_INPUTS := configure upstream.pin resilient-version
 
-.PHONY: all build deps prepare run check check-upstream \
+.PHONY: all build deps prepare run check check-upstream check-integration \
         check-series checkpatch bench vanilla export-patches clean distclean
 
 all: build
@@ -44,11 +45,15 @@ build: $(QEMU_BUILD)/build.ninja
 run: build
 	@scripts/run-guest.sh
 
-check: build
+# The integration tests migrate between the fork and vanilla: both builds.
+check: build vanilla
 	@scripts/check.py
 
-check-upstream: build
+check-upstream: build vanilla
 	@scripts/check.py --upstream-full
+
+check-integration: build vanilla
+	@scripts/check.py --integration
 
 check-series: prepare
 	@scripts/check-series.sh

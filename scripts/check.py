@@ -4,6 +4,8 @@
   scripts/check.py                  the fork's tests + upstream's qtest-x86_64
                                     suite minus scripts/upstream-qtest-exclude.txt
   scripts/check.py --upstream-full  the same with the whole upstream suite
+  scripts/check.py --integration    only the integration tests (libvirt,
+                                    migration with stock builds, cluster)
 
 Counts are of individual test cases: TAP subtests of meson tests, and one
 each for the fork's script-level checks.  The last line reads
@@ -58,6 +60,46 @@ def run_script(tally, name, argv, timeout):
     print(f'--- {name}: {"ok" if rc == 0 else "FAILED"} '
           f'({time.monotonic() - start:.0f} s)', flush=True)
     tally.add(name, 'pass' if rc == 0 else 'fail', why)
+
+
+# tests/integration/: each script prints TAP; every line is a test case.
+INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
+               'libvirt-test.py']
+
+
+def run_tap_script(tally, script, timeout):
+    """An integration test: its TAP lines counted, its output shown."""
+    name = script.replace('-test.py', '')
+    step(f'integration: {name}')
+    start = time.monotonic()
+    lines, rc = [], 0
+    try:
+        p = subprocess.run([sys.executable, os.path.join(
+            TOP, 'tests', 'integration', script)], cwd=TOP, timeout=timeout,
+            stdout=subprocess.PIPE, text=True)
+        lines, rc = p.stdout.splitlines(), p.returncode
+    except subprocess.TimeoutExpired as e:
+        lines = (e.stdout or b'').decode(errors='replace').splitlines()
+        rc = f'timed out after {timeout} s'
+    cases = 0
+    for line in lines:
+        print(line, flush=True)
+        m = TAP_RE.match(line.strip())
+        if not m:
+            continue
+        cases += 1
+        desc = re.sub(r'^[ \d]*-? *', '', m.group(2)).strip()
+        case = f'{name}: {desc}'
+        if m.group(4) and m.group(4).upper() == 'SKIP':
+            tally.add(case, 'skip', m.group(5).strip())
+        else:
+            tally.add(case, 'pass' if m.group(1) == 'ok' else 'fail')
+    if rc and not any(line.startswith('not ok') for line in lines):
+        tally.add(name, 'fail', f'exit status {rc}')
+    elif not cases:
+        tally.add(name, 'fail', 'no test output')
+    print(f'--- integration {name}: {time.monotonic() - start:.0f} s',
+          flush=True)
 
 
 def count_meson_log(tally, logfile):
@@ -123,6 +165,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--upstream-full', action='store_true',
                         help='run the whole upstream qtest-x86_64 suite')
+    parser.add_argument('--integration', action='store_true',
+                        help='run the integration tests only')
     opts = parser.parse_args()
 
     tally = Tally()
@@ -131,16 +175,21 @@ def main():
     # Build what the tests need (the payloads, the test binaries).
     subprocess.run(['ninja', '-C', BUILD], check=True, cwd=TOP)
 
-    run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
-    run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
-    run_meson(tally, "the fork's tests (suite 'resilient')", 'resilient',
-              ['--suite', 'resilient'])
-    run_script(tally, 'boot-smoke', ['scripts/boot-smoke.py'], 600)
+    if not opts.integration:
+        run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
+        run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
+        run_meson(tally, "the fork's tests (suite 'resilient')",
+                  'resilient', ['--suite', 'resilient'])
+        run_script(tally, 'boot-smoke', ['scripts/boot-smoke.py'], 600)
 
-    names, excluded = upstream_tests(opts.upstream_full)
-    run_meson(tally, "upstream's qtest-x86_64", 'upstream', names)
-    for name, why in excluded.items():
-        tally.add(name, 'skip', 'not run: ' + why)
+    for script in INTEGRATION:
+        run_tap_script(tally, script, 900)
+
+    if not opts.integration:
+        names, excluded = upstream_tests(opts.upstream_full)
+        run_meson(tally, "upstream's qtest-x86_64", 'upstream', names)
+        for name, why in excluded.items():
+            tally.add(name, 'skip', 'not run: ' + why)
 
     step('summary')
     for s in tally.skips:

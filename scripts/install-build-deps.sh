@@ -19,9 +19,14 @@ PACKAGES=(
     valgrind
 )
 BACKPORTS=(meson python3-pycotap)   # meson >= 1.5 is only in backports
+# tests/integration: libvirt to drive the fork, Debian's own QEMU to
+# migrate from, ip for the cluster's namespaces; without recommends, so
+# that no libvirt-daemon-system (and no service) comes with them
+INTEGRATION=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+             qemu-system-x86 iproute2 util-linux)
 
 missing=()
-for p in "${PACKAGES[@]}" "${BACKPORTS[@]}"; do
+for p in "${PACKAGES[@]}" "${BACKPORTS[@]}" "${INTEGRATION[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
         missing+=("$p")
 done
@@ -37,4 +42,5 @@ apt-get update -qq
 apt-get install -y -qq -t "$(. /etc/os-release; echo "$VERSION_CODENAME")-backports" \
     "${BACKPORTS[@]}" >/dev/null
 apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends "${INTEGRATION[@]}" >/dev/null
 note "build dependencies installed"
