@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""
+Storms: the fork's injection commands, thousands of times, on one guest
+
+On a running vcpu-events payload (Intel vendor, so that an action-optional
+memory error raises #MC), over QMP:
+
+- STORM_MCE (10,000) x-inject-mce, each waited for: the guest's #MC
+  handler must run exactly once per injection;
+- STORM_MEMORY_ERROR (10,000) x-inject-memory-error optional, back to
+  back: each gets an answer and one MEMORY_FAILURE event; an error that
+  arrives while a machine check is in progress is ignored, as the
+  architecture's MCIP rule says, so the guest must have taken exactly as
+  many #MC as there were events with action "inject";
+- STORM_EXCEPTION (1,000) x-inject-exception #UD, back to back: each is
+  accepted or refused because one is already queued, and the guest must
+  have taken exactly the accepted ones;
+- STORM_SAVE (500) savevm/loadvm cycles on a qcow2 disk: after each load
+  the guest is back where it was saved (a machine check injected in
+  between is undone) and runs on.
+
+QEMU must stay up, and its RSS after each storm is printed with the RSS
+before and must be within STORM_RSS_MIB (8) MiB of it.  STORM_SCALE
+divides every count (for a quick run).
+
+Copyright (c) 2026 qemu-resilient authors
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (MC_BANK, TOP, VECTOR_MC, VE_IN_MC_BANK,  # noqa: E402
+                     VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
+                     binary_or_skip_reason, inject_mce, kvm_usable,
+                     payload_args, run_case, wait_count, wait_value)
+
+VECTOR_UD = 6
+SCALE = max(1, int(os.environ.get('STORM_SCALE', 1)))
+COUNTS = {name: int(os.environ.get(f'STORM_{name.upper()}', n)) // SCALE
+          for name, n in (('mce', 10000), ('memory_error', 10000),
+                          ('exception', 1000), ('save', 500))}
+RSS_SLACK = int(os.environ.get('STORM_RSS_MIB', 8)) << 20
+RAM_GPA = 0x400000      # above the payload and its mailbox
+
+
+def rss(q):
+    with open(f'/proc/{q.proc.pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) << 10
+    return 0
+
+
+def rss_check(tap, q, label, before):
+    after = rss(q)
+    tap.note(f'{label}: RSS before {before >> 10} KiB, after {after >> 10} '
+             f'KiB ({(after - before) / (1 << 20):+.1f} MiB)')
+    tap.ok(f'{label}: QEMU up, RSS within {RSS_SLACK >> 20} MiB of before',
+           q.alive() and q.status() == 'running' and
+           after - before <= RSS_SLACK,
+           f'alive {q.alive()}, RSS grew {after - before} bytes')
+
+
+def mce_storm(tap, q):
+    n = COUNTS['mce']
+    base = q.value(VE_OUT_MC_HANDLED)
+    before = rss(q)
+    t0 = time.monotonic()
+    for i in range(1, n + 1):
+        inject_mce(q, i << 12)
+        wait_value(q, VE_OUT_MC_HANDLED, base + i)
+    tap.note(f'mce: {n} in {time.monotonic() - t0:.1f} s')
+    handled = q.value(VE_OUT_MC_HANDLED) - base
+    tap.ok(f'mce: {n} injected, {n} handled', handled == n,
+           f'expected {n}, handled {handled}')
+    rss_check(tap, q, 'mce', before)
+
+
+def memory_error_storm(tap, q):
+    n = COUNTS['memory_error']
+    mcs = q.exception_count(VECTOR_MC)
+    # x-inject-mce sends MEMORY_FAILURE too: drop those (QMP keeps order,
+    # so after this reply none of them is still on the way).
+    q.command('query-status')
+    q.qmp.events = [e for e in q.qmp.events
+                    if e['event'] != 'MEMORY_FAILURE']
+    before = rss(q)
+    t0 = time.monotonic()
+    errors = []
+    for i in range(n):
+        try:
+            q.command('x-inject-memory-error', gpa=RAM_GPA + (i % 64 << 12),
+                      action='optional')
+        except QMPError as e:
+            errors.append(e.desc)
+    actions = {}
+    for _ in range(n - len(errors)):
+        ev = q.qmp.wait_event('MEMORY_FAILURE')
+        act = ev['data']['action']
+        actions[act] = actions.get(act, 0) + 1
+    tap.note(f'memory-error: {n} in {time.monotonic() - t0:.1f} s; '
+             f'MEMORY_FAILURE actions {actions}; errors {len(errors)}'
+             f'{" e.g. " + errors[0] if errors else ""}')
+    tap.ok('memory-error: every call answered, one event each, no error',
+           not errors and sum(actions.values()) == n,
+           f'{len(errors)} errors, {sum(actions.values())} events')
+    injected = actions.get('inject', 0)
+    taken = wait_count(q, VECTOR_MC, mcs + injected) - mcs
+    tap.ok(f'memory-error: the guest took one #MC per "inject" event '
+           f'({injected}), the rest ignored under MCIP',
+           taken == injected and
+           set(actions) <= {'inject', 'ignore'},
+           f'expected {injected}, took {taken}; actions {actions}')
+    rss_check(tap, q, 'memory-error', before)
+
+
+def exception_storm(tap, q):
+    n = COUNTS['exception']
+    uds = q.exception_count(VECTOR_UD)
+    before = rss(q)
+    accepted, refused, other = 0, 0, []
+    for _ in range(n):
+        try:
+            q.command('x-inject-exception', **{'cpu-index': 0,
+                                               'vector': VECTOR_UD})
+            accepted += 1
+        except QMPError as e:
+            if re.search(r'already has exception \d+ .* queued', e.desc):
+                refused += 1
+            else:
+                other.append(e.desc)
+    tap.note(f'exception: {accepted} accepted, {refused} refused while '
+             'one was queued')
+    tap.ok('exception: every call accepted or refused with its reason',
+           not other and accepted + refused == n, f'other errors: {other}')
+    taken = wait_count(q, VECTOR_UD, uds + accepted) - uds
+    tap.ok(f'exception: the guest took exactly the {accepted} accepted',
+           taken == accepted, f'expected {accepted}, took {taken}')
+    rss_check(tap, q, 'exception', before)
+
+
+def save_storm(tap, q):
+    n = COUNTS['save']
+    before = rss(q)
+    t0 = time.monotonic()
+    for i in range(n):
+        handled = q.value(VE_OUT_MC_HANDLED)
+        q.hmp('savevm storm')
+        # Changed after the save: the load must undo it.
+        inject_mce(q, 0xdead000)
+        wait_value(q, VE_OUT_MC_HANDLED, handled + 1)
+        loops = q.value(VE_OUT_LOOPS) & 0xffffffff
+        out = q.hmp('loadvm storm')
+        if out.strip() or q.value(VE_OUT_MC_HANDLED) != handled:
+            tap.ok(f'save: cycle {i + 1} restores the saved guest', False,
+                   f'loadvm said {out.strip()!r}; MC handled '
+                   f'{q.value(VE_OUT_MC_HANDLED)}, saved {handled}')
+            return
+    tap.note(f'save: {n} cycles in {time.monotonic() - t0:.1f} s')
+    tap.ok(f'save: {n} savevm/loadvm cycles, each back to the saved guest',
+           q.wait_loops_beyond(loops) > loops)
+    rss_check(tap, q, 'save', before)
+
+
+def main():
+    tap = Tap()
+    fork, why = binary_or_skip_reason('fork')
+    if why:
+        tap.skip('storms', why)
+        return tap.done()
+    accel = 'kvm' if kvm_usable() else 'tcg'
+    tap.note(f'accelerator: {accel}; counts {COUNTS}')
+    work = tempfile.mkdtemp(prefix='resilient-storm-')
+    disk = os.path.join(work, 'snapshots.qcow2')
+    subprocess.run([os.path.join(TOP, 'build', 'qemu', 'qemu-img'), 'create',
+                    '-q', '-f', 'qcow2', disk, '16M'], check=True)
+    q = Qemu(fork, ['-accel', accel, '-machine', 'pc-q35-10.2',
+                    '-cpu', 'qemu64,vendor=GenuineIntel', '-m', '32',
+                    '-drive', f'file={disk},if=none,id=snap,format=qcow2'] +
+             payload_args(inputs={VE_IN_MC_BANK: MC_BANK}), name='storm')
+    try:
+        q.wait_loops_beyond(0)
+        for name, fn in (('mce', mce_storm),
+                         ('memory-error', memory_error_storm),
+                         ('exception', exception_storm),
+                         ('save', save_storm)):
+            if not q.alive():
+                tap.ok(name, False, f'QEMU is gone: {q.stderr()}')
+                continue
+            run_case(tap, name, fn, q)
+    finally:
+        q.quit()
+        for f in os.listdir(work):
+            os.unlink(os.path.join(work, f))
+        os.rmdir(work)
+    return tap.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
