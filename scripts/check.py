@@ -64,7 +64,8 @@ def run_script(tally, name, argv, timeout):
 
 # tests/integration/: each script prints TAP; every line is a test case.
 INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
-               'libvirt-test.py']
+               'libvirt-test.py', 'security-surface-test.py',
+               'storm-test.py']
 
 
 def run_tap_script(tally, script, timeout):

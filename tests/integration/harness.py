@@ -11,6 +11,7 @@ Copyright (c) 2026 qemu-resilient authors
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 
+import atexit
 import json
 import os
 import re
@@ -134,6 +135,19 @@ class QMP:
         self.sock.close()
 
 
+# Processes not quit yet: killed at exit, so that a failed check cannot
+# leave a QEMU (or a namespace's) running behind the test.
+_running = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in list(_running):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 class Qemu:
     """One QEMU process, its QMP socket in a private directory."""
 
@@ -151,6 +165,7 @@ class Qemu:
         with open(self.stderr_path, 'w') as err:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                          stdout=err, stderr=err)
+        _running.add(self.proc)
         srv.settimeout(1)
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -243,6 +258,7 @@ class Qemu:
                 self.proc.kill()
                 self.proc.wait()
         self.qmp.close()
+        _running.discard(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
