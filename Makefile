@@ -20,6 +20,7 @@ export CCACHE_NOHASHDIR := 1
 CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
+        check-storms \
         check-series checkpatch bench vanilla export-patches clean distclean
 
 all: build
@@ -54,6 +55,9 @@ check-upstream: build vanilla
 
 check-integration: build vanilla
 	@scripts/check.py --integration
+
+check-storms: build vanilla
+	@scripts/check.py --storms
 
 check-series: prepare
 	@scripts/check-series.sh

@@ -5,7 +5,9 @@
                                     suite minus scripts/upstream-qtest-exclude.txt
   scripts/check.py --upstream-full  the same with the whole upstream suite
   scripts/check.py --integration    only the integration tests (libvirt,
-                                    migration with stock builds, cluster)
+                                    migration with stock builds, cluster,
+                                    bad input)
+  scripts/check.py --storms         only the storms (tests/integration)
 
 Counts are of individual test cases: TAP subtests of meson tests, and one
 each for the fork's script-level checks.  The last line reads
@@ -64,8 +66,9 @@ def run_script(tally, name, argv, timeout):
 
 # tests/integration/: each script prints TAP; every line is a test case.
 INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
-               'libvirt-test.py', 'security-surface-test.py',
-               'storm-test.py']
+               'libvirt-test.py', 'security-surface-test.py']
+# Not in make check yet: see docs/devel/testing/integration-tests.rst.
+STORMS = ['storm-test.py']
 
 
 def run_tap_script(tally, script, timeout):
@@ -168,6 +171,8 @@ def main():
                         help='run the whole upstream qtest-x86_64 suite')
     parser.add_argument('--integration', action='store_true',
                         help='run the integration tests only')
+    parser.add_argument('--storms', action='store_true',
+                        help='run the storms only')
     opts = parser.parse_args()
 
     tally = Tally()
@@ -176,17 +181,18 @@ def main():
     # Build what the tests need (the payloads, the test binaries).
     subprocess.run(['ninja', '-C', BUILD], check=True, cwd=TOP)
 
-    if not opts.integration:
+    only = opts.integration or opts.storms
+    if not only:
         run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
         run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
         run_meson(tally, "the fork's tests (suite 'resilient')",
                   'resilient', ['--suite', 'resilient'])
         run_script(tally, 'boot-smoke', ['scripts/boot-smoke.py'], 600)
 
-    for script in INTEGRATION:
+    for script in STORMS if opts.storms else INTEGRATION:
         run_tap_script(tally, script, 900)
 
-    if not opts.integration:
+    if not only:
         names, excluded = upstream_tests(opts.upstream_full)
         run_meson(tally, "upstream's qtest-x86_64", 'upstream', names)
         for name, why in excluded.items():

@@ -30,9 +30,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (MC_BANK, VECTOR_MC, VECTOR_NMI, VE_IN_IRET,  # noqa: E402
                      VE_IN_MC_BANK, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED,
-                     VE_OUT_LOOPS, MigrationFailed, Qemu, Skip, Tap,
+                     VE_OUT_LOOPS, MigrationFailed, Qemu, Tap,
                      binary_or_skip_reason, inject_mce, kvm_usable, migrate,
-                     payload_args, run_case, wait_count, wait_value)
+                     payload_args, poll, run_case, wait_count, wait_value)
 
 HOSTS = 3
 SUBNET = '10.213.0'
@@ -88,8 +88,9 @@ def can_iret(fork, accel):
              payload_args(inputs={VE_IN_IRET: 1, VE_IN_MC_BANK: MC_BANK}),
              name='iret-probe')
     try:
-        while q.status() == 'running' and not q.value(VE_OUT_LOOPS):
-            time.sleep(0.005)
+        poll(lambda: q.status() == 'running' and q.value(VE_OUT_LOOPS),
+             lambda counting: counting or q.status() != 'running',
+             'the IRET probe')
         return q.status() == 'running'
     finally:
         q.quit()

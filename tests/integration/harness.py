@@ -66,6 +66,26 @@ def kvm_usable():
         return False
 
 
+def default_accel():
+    """KVM where it is usable, TCG elsewhere."""
+    return 'kvm' if kvm_usable() else 'tcg'
+
+
+def poll(read, done, what, timeout=TIMEOUT):
+    """Call @read until @done accepts its value; return that value.
+
+    For what only guest memory shows (a counter the payload bumps): QMP
+    has no event for it, so this polls, briefly, with a deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'{what}: still {value} after {timeout} s')
+        time.sleep(0.005)
+
+
 def payload_args(payload='vcpu-events', inputs=None):
     """-bios @payload, its mailbox inputs written by a loader device."""
     args = ['-bios', os.path.join(PAYLOADS, payload + '.bin')]
@@ -232,18 +252,10 @@ class Qemu:
         return self.proc.poll() is None
 
     def wait_loops_beyond(self, count, timeout=TIMEOUT):
-        """Wait until the payload's loop counter passes @count: it runs.
-
-        Polls guest memory: the counter is the event, and QMP has no other
-        way to see it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            now = self.value(VE_OUT_LOOPS) & 0xffffffff
-            if now > count:
-                return now
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'{self.name}: guest loop stuck at {now}')
-            time.sleep(0.01)
+        """Wait until the payload's loop counter passes @count: it runs."""
+        return poll(lambda: self.value(VE_OUT_LOOPS) & 0xffffffff,
+                    lambda now: now > count,
+                    f'{self.name}: guest loop counter', timeout)
 
     def quit(self):
         """Quit (QMP), or kill what does not; remove the socket dir."""
@@ -347,14 +359,17 @@ MC_STATUS = ((1 << 63) | (1 << 61) | (1 << 60) | (1 << 58) |
 MCG_STATUS = (1 << 0) | (1 << 2)        # RIPV MCIP
 
 
+def mce_args(addr, cpu=0, bank=MC_BANK, status=MC_STATUS):
+    """x-inject-mce's arguments: an uncorrected error at @addr."""
+    return {'cpu-index': cpu, 'bank': bank, 'status': status,
+            'mcg-status': MCG_STATUS, 'addr': addr, 'misc': 0}
+
+
 def inject_mce(q, addr):
     """A machine check in bank MC_BANK with @addr: QMP where the build has
     the fork's x-inject-mce, HMP (the only way there) elsewhere."""
     if q.has_command('x-inject-mce'):
-        q.command('x-inject-mce', **{'cpu-index': 0, 'bank': MC_BANK,
-                                     'status': MC_STATUS,
-                                     'mcg-status': MCG_STATUS,
-                                     'addr': addr, 'misc': 0})
+        q.command('x-inject-mce', **mce_args(addr))
     else:
         out = q.hmp(f'mce 0 {MC_BANK} {MC_STATUS:#x} {MCG_STATUS:#x} '
                     f'{addr:#x} 0')
@@ -363,26 +378,12 @@ def inject_mce(q, addr):
 
 
 def wait_value(q, index, want, timeout=TIMEOUT):
-    """Wait until mailbox value @index reaches @want (polls guest RAM)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        now = q.value(index)
-        if now >= want:
-            return now
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'{q.name}: value {index} is {now}, '
-                               f'expected {want}')
-        time.sleep(0.005)
+    """Wait until mailbox value @index reaches @want."""
+    return poll(lambda: q.value(index), lambda now: now >= want,
+                f'{q.name}: value {index} (expected {want})', timeout)
 
 
 def wait_count(q, vector, want, timeout=TIMEOUT):
     """Wait until the guest has taken @want exceptions @vector."""
-    deadline = time.monotonic() + timeout
-    while True:
-        now = q.exception_count(vector)
-        if now >= want:
-            return now
-        if time.monotonic() > deadline:
-            raise TimeoutError(f'{q.name}: {now} exceptions {vector}, '
-                               f'expected {want}')
-        time.sleep(0.005)
+    return poll(lambda: q.exception_count(vector), lambda now: now >= want,
+                f'{q.name}: exceptions {vector} (expected {want})', timeout)

@@ -38,10 +38,10 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MAILBOX, MB_VALUES, MC_BANK, MC_STATUS,  # noqa: E402
-                     MCG_STATUS, PAYLOADS, TIMEOUT, VE_OUT_LOOPS,
-                     VE_OUT_MC_HANDLED, Qemu, Skip, Tap,
-                     binary_or_skip_reason, kvm_usable, run_case)
+from harness import (MAILBOX, MB_VALUES, MC_BANK, PAYLOADS,  # noqa: E402
+                     TIMEOUT, VE_OUT_LOOPS, VE_OUT_MC_HANDLED, Qemu, Tap,
+                     binary_or_skip_reason, default_accel, mce_args, poll,
+                     run_case)
 
 DOMAIN = 'resilient-payload'
 MACHINE = 'pc-q35-10.2'
@@ -186,22 +186,12 @@ class Domain:
         return virsh('domstate', self.name).strip()
 
     def wait_value(self, index, beyond):
-        """Wait until mailbox value @index passes @beyond: the guest runs
-        (polls guest memory, the only way libvirt shows it)."""
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            now = self.value(index)
-            if now > beyond:
-                return now
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'value {index} stuck at {now}')
-            time.sleep(0.01)
+        """Wait until mailbox value @index passes @beyond."""
+        return poll(lambda: self.value(index), lambda now: now > beyond,
+                    f'{self.name}: value {index}')
 
     def inject_mce(self, n):
-        self.qmp('x-inject-mce', **{'cpu-index': 0, 'bank': MC_BANK,
-                                    'status': MC_STATUS,
-                                    'mcg-status': MCG_STATUS,
-                                    'addr': n << 12, 'misc': 0})
+        self.qmp('x-inject-mce', **mce_args(n << 12))
         return self.wait_value(VE_OUT_MC_HANDLED, n - 1)
 
 
@@ -343,7 +333,7 @@ def memory_error(tap, dom):
 def in_namespace():
     tap = Tap()
     fork, _ = binary_or_skip_reason('fork')
-    accel = 'kvm' if kvm_usable() else 'tcg'
+    accel = default_accel()
     virt = 'kvm' if accel == 'kvm' else 'qemu'
     tap.note(f'accelerator: {accel}')
     lv = Libvirt()

@@ -21,9 +21,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARIES, MC_BANK, MigrationFailed, Qemu, Skip, Tap,  # noqa: E402
+from harness import (MC_BANK, MigrationFailed, Qemu, Skip, Tap,  # noqa: E402
                      VE_IN_MC_BANK, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED,
-                     binary_or_skip_reason, inject_mce, kvm_usable, migrate,
+                     binary_or_skip_reason, default_accel, inject_mce, migrate,
                      payload_args, run_case, wait_value)
 
 # What a fork source needs to migrate into vanilla QEMU 10.2.
@@ -32,15 +32,11 @@ FORK_TO_VANILLA = ['-global', 'x86_64-cpu.x-migrate-cpuid=off',
                    '-global', 'x86_64-cpu.x-migrate-interrupt-shadow=off']
 
 
-def accel():
-    return 'kvm' if kvm_usable() else 'tcg'
-
-
 def start(build, machine, extra=(), incoming=None, name=None):
     path, why = binary_or_skip_reason(build)
     if not path:
         raise Skip(why)
-    args = ['-accel', accel(), '-machine', machine] + list(extra) + \
+    args = ['-accel', default_accel(), '-machine', machine] + list(extra) + \
         payload_args(inputs={VE_IN_MC_BANK: MC_BANK})
     if incoming:
         args += ['-incoming', incoming]
@@ -100,7 +96,7 @@ def move(tap, label, src_build, dst_build, machine, src_extra=(),
 
 def main():
     tap = Tap()
-    tap.note(f'accelerator: {accel()}')
+    tap.note(f'accelerator: {default_accel()}')
     for machine in ('pc-i440fx-7.2', 'pc-q35-7.2'):
         run_case(tap, f'debian 7.2 -> fork ({machine})',
                  lambda t, m=machine: move(t, m, 'debian', 'fork', m))

@@ -20,9 +20,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MC_BANK, MC_STATUS, MCG_STATUS, VE_IN_MC_BANK,  # noqa: E402
+from harness import (MC_BANK, MC_STATUS, VE_IN_MC_BANK,  # noqa: E402
                      VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
-                     binary_or_skip_reason, kvm_usable, payload_args)
+                     binary_or_skip_reason, default_accel, mce_args,
+                     payload_args)
 
 MiB = 1 << 20
 RAM = 32 * MiB
@@ -34,10 +35,8 @@ OUTSIDE_RAM = {
 }
 
 
-def mce(cpu=0, bank=MC_BANK, status=MC_STATUS):
-    return ('x-inject-mce', {'cpu-index': cpu, 'bank': bank,
-                             'status': status, 'mcg-status': MCG_STATUS,
-                             'addr': 0, 'misc': 0})
+def mce(**bad):
+    return ('x-inject-mce', mce_args(0, **bad))
 
 
 def exc(vector, cpu=0, **extra):
@@ -100,7 +99,7 @@ def main():
     if why:
         tap.skip('monitor commands refuse bad input', why)
         return tap.done()
-    accel = 'kvm' if kvm_usable() else 'tcg'
+    accel = default_accel()
     tap.note(f'accelerator: {accel}')
     q = Qemu(fork, ['-accel', accel, '-machine', 'pc-q35-10.2', '-m', '32'] +
              payload_args(inputs={VE_IN_MC_BANK: MC_BANK}), name='surface')

@@ -41,7 +41,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (MC_BANK, TOP, VECTOR_MC, VE_IN_MC_BANK,  # noqa: E402
                      VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
-                     binary_or_skip_reason, inject_mce, kvm_usable,
+                     binary_or_skip_reason, default_accel, inject_mce,
                      payload_args, run_case, wait_count, wait_value)
 
 VECTOR_UD = 6
@@ -220,7 +220,7 @@ def main():
     if why:
         tap.skip('storms', why)
         return tap.done()
-    accel = 'kvm' if kvm_usable() else 'tcg'
+    accel = default_accel()
     tap.note(f'accelerator: {accel}; counts {COUNTS}')
     work = tempfile.mkdtemp(prefix='resilient-storm-')
     disk = os.path.join(work, 'snapshots.qcow2')
