@@ -64,6 +64,16 @@ def run_script(tally, name, argv, timeout):
     tally.add(name, 'pass' if rc == 0 else 'fail', why)
 
 
+def tap_result(line):
+    """(description, 'pass'|'fail'|'skip', why) of a TAP line, or None."""
+    m = TAP_RE.match(line.strip())
+    if not m:
+        return None
+    if m.group(4) and m.group(4).upper() == 'SKIP':
+        return m.group(2).strip(), 'skip', m.group(5).strip()
+    return m.group(2).strip(), 'pass' if m.group(1) == 'ok' else 'fail', ''
+
+
 # tests/integration/: each script prints TAP; every line is a test case.
 INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
                'libvirt-test.py', 'security-surface-test.py']
@@ -88,16 +98,12 @@ def run_tap_script(tally, script, timeout):
     cases = 0
     for line in lines:
         print(line, flush=True)
-        m = TAP_RE.match(line.strip())
-        if not m:
-            continue
-        cases += 1
-        desc = re.sub(r'^[ \d]*-? *', '', m.group(2)).strip()
-        case = f'{name}: {desc}'
-        if m.group(4) and m.group(4).upper() == 'SKIP':
-            tally.add(case, 'skip', m.group(5).strip())
-        else:
-            tally.add(case, 'pass' if m.group(1) == 'ok' else 'fail')
+        r = tap_result(line)
+        if r:
+            cases += 1
+            desc, result, why = r
+            desc = re.sub(r'^[ \d]*-? *', '', desc)
+            tally.add(f'{name}: {desc}', result, why)
     if rc and not any(line.startswith('not ok') for line in lines):
         tally.add(name, 'fail', f'exit status {rc}')
     elif not cases:
@@ -113,17 +119,11 @@ def count_meson_log(tally, logfile):
             name, res = t['name'], t['result']
             subtests = 0
             for out in (t.get('stdout') or '').splitlines():
-                m = TAP_RE.match(out.strip())
-                if not m:
-                    continue
-                subtests += 1
-                sub = f'{name} {m.group(2).strip()}'
-                if m.group(4) and m.group(4).upper() == 'SKIP':
-                    tally.add(sub, 'skip', m.group(5).strip())
-                elif m.group(1) == 'ok':
-                    tally.add(sub, 'pass')
-                else:
-                    tally.add(sub, 'fail')
+                r = tap_result(out)
+                if r:
+                    subtests += 1
+                    desc, result, why = r
+                    tally.add(f'{name} {desc}', result, why)
             if res in ('OK', 'EXPECTEDFAIL') and subtests == 0:
                 tally.add(name, 'pass')
             elif res == 'SKIP' and subtests == 0:

@@ -95,6 +95,14 @@ def payload_args(payload='vcpu-events', inputs=None):
     return args
 
 
+def xp_value(out):
+    """The value HMP's 'xp /1..x ADDR' printed."""
+    m = re.search(r':\s*(0x[0-9a-f]+)', out)
+    if not m:
+        raise RuntimeError(f'unexpected xp output {out!r}')
+    return int(m.group(1), 16)
+
+
 class QMPError(Exception):
     def __init__(self, cmd, error):
         super().__init__(f'{cmd}: {error.get("desc")}')
@@ -229,15 +237,10 @@ class Qemu:
         return self.command('human-monitor-command', **{'command-line': line})
 
     def read_u64(self, addr):
-        out = self.hmp(f'xp /1gx {addr:#x}')
-        m = re.search(r':\s*(0x[0-9a-f]+)', out)
-        if not m:
-            raise RuntimeError(f'xp {addr:#x}: {out!r}')
-        return int(m.group(1), 16)
+        return xp_value(self.hmp(f'xp /1gx {addr:#x}'))
 
     def read_u32(self, addr):
-        out = self.hmp(f'xp /1wx {addr:#x}')
-        return int(re.search(r':\s*(0x[0-9a-f]+)', out).group(1), 16)
+        return xp_value(self.hmp(f'xp /1wx {addr:#x}'))
 
     def value(self, index):
         return self.read_u64(MAILBOX + MB_VALUES + 8 * index)

@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (MAILBOX, MB_VALUES, MC_BANK, PAYLOADS,  # noqa: E402
                      TIMEOUT, VE_OUT_LOOPS, VE_OUT_MC_HANDLED, Qemu, Tap,
                      binary_or_skip_reason, default_accel, mce_args, poll,
-                     run_case)
+                     run_case, xp_value)
 
 DOMAIN = 'resilient-payload'
 MACHINE = 'pc-q35-10.2'
@@ -180,7 +180,7 @@ class Domain:
     def value(self, index):
         out = virsh('qemu-monitor-command', self.name, '--hmp',
                     f'xp /1gx {MAILBOX + MB_VALUES + 8 * index:#x}')
-        return int(re.search(r':\s*(0x[0-9a-f]+)', out).group(1), 16)
+        return xp_value(out)
 
     def state(self):
         return virsh('domstate', self.name).strip()

@@ -165,7 +165,7 @@ def savevm_loadvm(q, n):
     return None
 
 
-def save_storm(tap, q, args):
+def save_storm(tap, q, accel, disk):
     n = COUNTS['save']
     before = rss(q)
     t0 = time.monotonic()
@@ -187,11 +187,9 @@ def save_storm(tap, q, args):
     if not vanilla:
         rss_check(tap, q, 'save', before)
         return
-    disk = [a for a in args if a.startswith('file=')][0][5:].split(',')[0]
     other = disk + '.vanilla'
     new_disk(other)
-    v = Qemu(vanilla, [a.replace(disk, other) for a in args],
-             name='storm-vanilla')
+    v = Qemu(vanilla, storm_args(accel, other), name='storm-vanilla')
     try:
         v.wait_loops_beyond(0)
         v_before = rss(v)
@@ -206,6 +204,14 @@ def save_storm(tap, q, args):
     tap.ok(f'save: QEMU up, RSS growth within {RSS_SLACK >> 20} MiB of '
            "vanilla's", q.alive() and grown - v_grown <= RSS_SLACK,
            f'fork grew {grown}, vanilla {v_grown} bytes')
+
+
+def storm_args(accel, disk):
+    """The storm guest's command line, its snapshots on @disk."""
+    return ['-accel', accel, '-machine', 'pc-q35-10.2',
+            '-cpu', 'qemu64,vendor=GenuineIntel', '-m', '32',
+            '-drive', f'file={disk},if=none,id=snap,format=qcow2'] + \
+        payload_args(inputs={VE_IN_MC_BANK: MC_BANK})
 
 
 def new_disk(path):
@@ -225,17 +231,13 @@ def main():
     work = tempfile.mkdtemp(prefix='resilient-storm-')
     disk = os.path.join(work, 'snapshots.qcow2')
     new_disk(disk)
-    args = ['-accel', accel, '-machine', 'pc-q35-10.2',
-            '-cpu', 'qemu64,vendor=GenuineIntel', '-m', '32',
-            '-drive', f'file={disk},if=none,id=snap,format=qcow2'] + \
-        payload_args(inputs={VE_IN_MC_BANK: MC_BANK})
-    q = Qemu(fork, args, name='storm')
+    q = Qemu(fork, storm_args(accel, disk), name='storm')
     try:
         q.wait_loops_beyond(0)
         for name, fn, *extra in (('mce', mce_storm),
                                  ('memory-error', memory_error_storm),
                                  ('exception', exception_storm),
-                                 ('save', save_storm, args)):
+                                 ('save', save_storm, accel, disk)):
             if not q.alive():
                 tap.ok(name, False, f'QEMU is gone: {q.stderr()}')
                 continue
