@@ -9,6 +9,13 @@ the ratio fork/vanilla.  Nothing here asserts a time.
   start-up  exec to QMP greeting, qmp_capabilities, quit, process exit;
             -S -nodefaults -display none; wall-clock median of N runs and
             instructions under valgrind --tool=callgrind (repeatable).
+  port I/O  OUTs per second of the pio-loop guest payload (under KVM,
+            each one an exit to QEMU): cont to SHUTDOWN, median.
+  save      a stopped 256 MiB guest migrated to a file, and restored from
+            it with -incoming defer + migrate-incoming: wall-clock medians.
+  downtime  live migration over a UNIX socket of the dirty-memory payload,
+            idle (halted) and busy (rewriting 64 MiB): the 'downtime' the
+            source reports, median.
 
 Then figures of the fork's own features, which vanilla does not have,
 as ratios within the fork:
@@ -71,6 +78,7 @@ class PayloadGuest:
         self.qtest = socks['qtest'].accept()[0].makefile('rwb')
         for srv in socks.values():
             srv.close()
+        self.events = []
         json.loads(self.qmp.readline())
         self.command('qmp_capabilities')
 
@@ -84,12 +92,21 @@ class PayloadGuest:
                 return msg['return']
             if 'error' in msg:
                 raise RuntimeError(f'{cmd}: {msg["error"]["desc"]}')
+            self.events.append(msg)         # kept for wait_event()
 
-    def wait_event(self, name):
+    def wait_event(self, name, match=lambda data: True):
         while True:
-            msg = json.loads(self.qmp.readline())
-            if msg.get('event') == name:
-                return msg
+            for i, msg in enumerate(self.events):
+                if msg.get('event') == name and match(msg.get('data', {})):
+                    return self.events.pop(i)
+            self.events.append(json.loads(self.qmp.readline()))
+
+    def migration_done(self):
+        """Wait for the MIGRATION event that ends a migration."""
+        msg = self.wait_event('MIGRATION', lambda d: d['status'] in
+                              ('completed', 'failed', 'cancelled'))
+        if msg['data']['status'] != 'completed':
+            raise RuntimeError(f'migration {msg["data"]["status"]}')
 
     def _qtest(self, line):
         self.qtest.write(line.encode() + b'\n')
@@ -161,6 +178,103 @@ def ar_to_handler(accel, runs):
         finally:
             g.close()
     return statistics.median(samples)
+
+
+def medians(samples):
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+def pio_exit_rate(accel, runs, count):
+    """OUTs per second of the pio-loop payload, for each binary."""
+    samples = {k: [] for k in BINARIES}
+    for _ in range(runs):
+        for name, binary in BINARIES.items():       # interleaved
+            g = PayloadGuest(binary, accel, 'pio-loop')
+            try:
+                g.write_input(0, count)
+                g.write_input(1, 0x80)               # the POST port
+                t0 = time.perf_counter()
+                g.command('cont')
+                g.wait_event('SHUTDOWN')
+                samples[name].append(count / (time.perf_counter() - t0))
+                if g.readl(MB_MAGIC) != MAGIC_DONE:
+                    raise RuntimeError('pio-loop payload did not finish')
+            finally:
+                g.close()
+    return medians(samples)
+
+
+# The dirty-memory payload: guest RAM it rewrites, from 16 MiB.
+MIGRATION_RAM = ['-m', '256M']
+DIRTY_BASE = 16 << 20
+
+
+def dirty_memory_guest(binary, accel, busy_bytes, extra=()):
+    g = PayloadGuest(binary, accel, 'dirty-memory',
+                     MIGRATION_RAM + list(extra))
+    g.command('migrate-set-capabilities', capabilities=[
+        {'capability': 'events', 'state': True}])
+    if '-incoming' not in extra:
+        g.write_input(0, DIRTY_BASE)
+        g.write_input(1, busy_bytes)
+        g.command('cont')
+        g.wait_checkpoint(1)
+    return g
+
+
+def save_restore(accel, runs):
+    """Seconds to save a stopped idle guest to a file, and to restore it."""
+    samples = {(k, op): [] for k in BINARIES for op in ('save', 'restore')}
+    for _ in range(runs):
+        for name, binary in BINARIES.items():
+            with tempfile.TemporaryDirectory() as d:
+                uri = 'file:' + os.path.join(d, 'state')
+                g = dirty_memory_guest(binary, accel, 0)
+                try:
+                    g.command('stop')
+                    t0 = time.perf_counter()
+                    g.command('migrate', uri=uri)
+                    g.migration_done()
+                    samples[name, 'save'].append(time.perf_counter() - t0)
+                finally:
+                    g.close()
+                g = dirty_memory_guest(binary, accel, 0,
+                                       ['-incoming', 'defer'])
+                try:
+                    t0 = time.perf_counter()
+                    g.command('migrate-incoming', uri=uri)
+                    g.migration_done()
+                    samples[name, 'restore'].append(time.perf_counter() - t0)
+                finally:
+                    g.close()
+    return medians(samples)
+
+
+def migration_downtime(accel, runs, busy_bytes):
+    """The downtime (ms) the source reports for a live migration."""
+    samples = {k: [] for k in BINARIES}
+    for _ in range(runs):
+        for name, binary in BINARIES.items():
+            with tempfile.TemporaryDirectory() as d:
+                uri = 'unix:' + os.path.join(d, 'migrate')
+                src = dirty_memory_guest(binary, accel, busy_bytes)
+                dst = None
+                try:
+                    dst = dirty_memory_guest(binary, accel, 0,
+                                             ['-incoming', uri])
+                    # The default 128 MiB/s would never converge when busy.
+                    src.command('migrate-set-parameters',
+                                **{'max-bandwidth': 4 << 30})
+                    src.command('migrate', uri=uri)
+                    src.migration_done()
+                    dst.migration_done()
+                    info = src.command('query-migrate')
+                    samples[name].append(info['downtime'])
+                finally:
+                    src.close()
+                    if dst:
+                        dst.close()
+    return medians(samples)
 
 
 def kvm_usable():
@@ -263,6 +377,23 @@ def main():
             ins = callgrind_startup(accel)
             row(f'start-up to QMP + quit, {accel} (callgrind)',
                 ins['fork'] / 1e6, ins['vanilla'] / 1e6, 'M ins', '{:.2f}')
+    for accel in accels:
+        # Enough OUTs for a second or so of either accelerator.
+        rate = pio_exit_rate(accel, opts.runs,
+                             100000 if accel == 'kvm' else 10000000)
+        row(f'port I/O OUTs per second, {accel} (median)',
+            rate['fork'] / 1e3, rate['vanilla'] / 1e3, 'k/s', '{:.1f}')
+    for accel in accels:
+        sr = save_restore(accel, opts.runs)
+        for op in ('save', 'restore'):
+            row(f'{op} idle 256 MiB guest, {accel} (median)',
+                sr['fork', op] * 1e3, sr['vanilla', op] * 1e3, 'ms',
+                '{:.1f}')
+    for accel in accels:
+        for label, busy in (('idle', 0), ('busy', 64 << 20)):
+            dt = migration_downtime(accel, opts.runs, busy)
+            row(f'migration downtime, {label}, {accel} (median)',
+                dt['fork'], dt['vanilla'], 'ms', '{:.0f}')
     print(f'(ratio = fork / vanilla; {opts.runs} wall-clock runs each, '
           'interleaved)')
 
