@@ -3,6 +3,8 @@
 #   make run     build, then boot the demo Linux guest to a shell
 #   make check   build, then run every test; ends with 'N passed, N failed'
 #   make check-integration   libvirt, stock-QEMU migration, cluster only
+#   make check-sanitizers    the fork's tests built with ASan and UBSan
+#   make fuzz FUZZ_SECONDS=N each of the fork's fuzz targets for N seconds
 #
 # See README.rst for the rest.
 
@@ -10,6 +12,8 @@ SHELL := /bin/bash
 BUILD := build
 QEMU_BUILD := $(BUILD)/qemu
 VANILLA_BUILD := $(BUILD)/vanilla
+SANITIZER_BUILD := $(BUILD)/sanitizers
+FUZZ_SECONDS := 60
 NINJA := ninja
 # ccache: key objects by paths relative to the clone and not by its
 # directory, so that a fresh clone elsewhere (CI's) reuses the cache.
@@ -20,7 +24,7 @@ export CCACHE_NOHASHDIR := 1
 CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
-        check-storms \
+        check-storms check-sanitizers fuzz \
         check-series checkpatch bench vanilla export-patches clean distclean
 
 all: build
@@ -59,6 +63,20 @@ check-integration: build vanilla
 check-storms: build vanilla
 	@scripts/check.py --storms
 
+# clang with ASan, UBSan and libFuzzer: one build for both targets below.
+$(SANITIZER_BUILD)/build.ninja: $(CONFIG_INPUTS) | deps
+	./configure --sanitizers
+	@touch $@
+
+check-sanitizers: build $(SANITIZER_BUILD)/build.ninja
+	@scripts/prepare-tree.sh
+	@scripts/check.py --sanitizers
+
+fuzz: build $(SANITIZER_BUILD)/build.ninja
+	@scripts/prepare-tree.sh
+	@$(NINJA) -C $(SANITIZER_BUILD) qemu-fuzz-x86_64
+	@scripts/fuzz.py --seconds $(FUZZ_SECONDS)
+
 check-series: prepare
 	@scripts/check-series.sh
 
@@ -82,6 +100,7 @@ export-patches:
 clean:
 	@[ ! -f $(QEMU_BUILD)/build.ninja ] || $(NINJA) -C $(QEMU_BUILD) clean
 	@[ ! -f $(VANILLA_BUILD)/build.ninja ] || $(NINJA) -C $(VANILLA_BUILD) clean
+	@[ ! -f $(SANITIZER_BUILD)/build.ninja ] || $(NINJA) -C $(SANITIZER_BUILD) clean
 
 # Keeps the download cache (outside the clone).
 distclean:

@@ -8,6 +8,9 @@
                                     migration with stock builds, cluster,
                                     bad input)
   scripts/check.py --storms         only the storms (tests/integration)
+  scripts/check.py --sanitizers     the fork's qtests and unit tests built
+                                    with ASan and UBSan (build/sanitizers);
+                                    every sanitizer report is a failure
 
 Counts are of individual test cases: TAP subtests of meson tests, and one
 each for the fork's script-level checks.  The last line reads
@@ -18,13 +21,16 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, 'build', 'qemu')
+SANITIZER_BUILD = os.path.join(TOP, 'build', 'sanitizers')
 EXCLUDE = os.path.join(TOP, 'scripts', 'upstream-qtest-exclude.txt')
+LSAN_SUPPRESSIONS = os.path.join(TOP, 'scripts', 'lsan-suppressions.txt')
 
 TAP_RE = re.compile(r'^(not ok|ok)\b([^#]*)(#\s*(SKIP|TODO)\b:?(.*))?', re.I)
 
@@ -81,7 +87,7 @@ INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
 STORMS = ['storm-test.py']
 
 
-def run_tap_script(tally, script, timeout):
+def run_tap_script(tally, script, timeout, env=None):
     """An integration test: its TAP lines counted, its output shown."""
     name = script.replace('-test.py', '')
     step(f'integration: {name}')
@@ -90,7 +96,7 @@ def run_tap_script(tally, script, timeout):
     try:
         p = subprocess.run([sys.executable, os.path.join(
             TOP, 'tests', 'integration', script)], cwd=TOP, timeout=timeout,
-            stdout=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, text=True, env=env)
         lines, rc = p.stdout.splitlines(), p.returncode
     except subprocess.TimeoutExpired as e:
         lines = (e.stdout or b'').decode(errors='replace').splitlines()
@@ -133,14 +139,14 @@ def count_meson_log(tally, logfile):
                 tally.add(name, 'fail', f'meson result {res}')
 
 
-def run_meson(tally, title, logbase, args):
+def run_meson(tally, title, logbase, args, build=BUILD, env=None):
     step(title)
     start = time.monotonic()
-    subprocess.run(['meson', 'test', '-C', BUILD, '--no-rebuild',
+    subprocess.run(['meson', 'test', '-C', build, '--no-rebuild',
                     '--print-errorlogs', '--logbase', logbase] + args,
-                   cwd=TOP)
+                   cwd=TOP, env=env)
     print(f'--- {title}: {time.monotonic() - start:.0f} s', flush=True)
-    logfile = os.path.join(BUILD, 'meson-logs', logbase + '.json')
+    logfile = os.path.join(build, 'meson-logs', logbase + '.json')
     if not os.path.exists(logfile):
         tally.add(title, 'fail', 'meson wrote no test log')
         return
@@ -165,6 +171,66 @@ def upstream_tests(full):
         {n: w for n, w in excluded.items() if n in names}
 
 
+def suite_targets(build, suite):
+    """The ninja targets the tests of @suite need: binaries, payloads."""
+    def introspect(what):
+        return json.loads(subprocess.run(
+            ['meson', 'introspect', what], cwd=build, check=True,
+            capture_output=True, text=True).stdout)
+    files = {t['id']: t['filename'] for t in introspect('--targets')}
+    wanted = {os.path.join(build, 'qemu-system-x86_64')}
+    for t in introspect('--tests'):
+        if suite in t['suite'] or any(s.endswith(':' + suite)
+                                      for s in t['suite']):
+            wanted.add(t['cmd'][0])
+            for dep in t['depends']:
+                wanted.update(files.get(dep, []))
+    return sorted(os.path.relpath(f, build) for f in wanted)
+
+
+def sanitizer_reports(logdir):
+    """(file, first line of each report) of every sanitizer log."""
+    found = []
+    for name in sorted(os.listdir(logdir)):
+        with open(os.path.join(logdir, name), errors='replace') as f:
+            for line in f:
+                if ('ERROR: AddressSanitizer' in line or
+                        'ERROR: LeakSanitizer' in line or
+                        'runtime error:' in line):
+                    found.append((name, line.strip()))
+    return found
+
+
+def check_sanitizers(tally):
+    """The 'resilient' suite on the ASan/UBSan build; no report allowed."""
+    step('build (ASan, UBSan)')
+    subprocess.run(['ninja', '-C', SANITIZER_BUILD] +
+                   suite_targets(SANITIZER_BUILD, 'resilient'),
+                   check=True, cwd=TOP)
+    subprocess.run(['scripts/link-firmware.sh', SANITIZER_BUILD], check=True,
+                   cwd=TOP)
+    logdir = os.path.join(SANITIZER_BUILD, 'sanitizer-logs')
+    shutil.rmtree(logdir, ignore_errors=True)
+    os.makedirs(logdir)
+    env = dict(os.environ)
+    # Every process of the run (tests and the QEMUs they start) logs here.
+    env['ASAN_OPTIONS'] = f'log_path={logdir}/asan:detect_leaks=1'
+    env['UBSAN_OPTIONS'] = f'log_path={logdir}/ubsan:print_stacktrace=1'
+    env['LSAN_OPTIONS'] = 'suppressions=' + LSAN_SUPPRESSIONS
+    run_meson(tally, "the fork's tests under ASan and UBSan",
+              'sanitizers', ['--suite', 'resilient',
+                             '--timeout-multiplier', '4'],
+              build=SANITIZER_BUILD, env=env)
+    # Every bad input of the security review, against the sanitized binary.
+    env['RESILIENT_FORK'] = os.path.join(SANITIZER_BUILD,
+                                         'qemu-system-x86_64')
+    run_tap_script(tally, 'security-surface-test.py', 900, env=env)
+    reports = sanitizer_reports(logdir)
+    for name, line in reports:
+        tally.add(f'sanitizer report in {name}', 'fail', line)
+    print(f'--- sanitizer reports: {len(reports)} (logs in {logdir})')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--upstream-full', action='store_true',
@@ -173,10 +239,15 @@ def main():
                         help='run the integration tests only')
     parser.add_argument('--storms', action='store_true',
                         help='run the storms only')
+    parser.add_argument('--sanitizers', action='store_true',
+                        help="run the fork's tests under ASan and UBSan")
     opts = parser.parse_args()
 
     tally = Tally()
     start = time.monotonic()
+    if opts.sanitizers:
+        check_sanitizers(tally)
+        return summary(tally, start)
 
     # Build what the tests need (the payloads, the test binaries).
     subprocess.run(['ninja', '-C', BUILD], check=True, cwd=TOP)
@@ -198,6 +269,10 @@ def main():
         for name, why in excluded.items():
             tally.add(name, 'skip', 'not run: ' + why)
 
+    return summary(tally, start)
+
+
+def summary(tally, start):
     step('summary')
     for s in tally.skips:
         print(f'skipped: {s}')

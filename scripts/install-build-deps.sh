@@ -17,6 +17,8 @@ PACKAGES=(
     busybox-static
     # benchmarks
     valgrind
+    # make check-sanitizers and make fuzz: clang, its ASan/UBSan/libFuzzer
+    clang libclang-rt-14-dev
 )
 BACKPORTS=(meson python3-pycotap)   # meson >= 1.5 is only in backports
 # tests/integration: libvirt to drive the fork, Debian's own QEMU to

@@ -9,8 +9,14 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 build=$(cd "${1:?usage: link-firmware.sh BUILD_DIR}" && pwd)
-log=$build/pc-bios/optionrom/build.log
-if ! make -C "$build/pc-bios/optionrom" >"$log" 2>&1; then
+roms=$build/pc-bios/optionrom
+log=$roms/build.log
+if [ ! -e "$roms/config.mak" ]; then
+    # configure found no compiler for them (clang: build/sanitizers); the
+    # ROMs of build/qemu come from the same source.
+    roms=$BUILD_ROOT/qemu/pc-bios/optionrom
+    [ -e "$roms/kvmvapic.bin" ] || die "no option ROMs: build build/qemu first"
+elif ! make -C "$roms" >"$log" 2>&1; then
     cat "$log" >&2
     die "building the x86 option ROMs failed"
 fi
@@ -22,7 +28,7 @@ case $datadir in
 *) die "unexpected data directory '$datadir' for $build" ;;
 esac
 mkdir -p "$datadir"
-for f in "$build"/pc-bios/optionrom/*.bin /usr/share/seabios/*.bin \
+for f in "$roms"/*.bin /usr/share/seabios/*.bin \
          /usr/lib/ipxe/qemu/*.rom; do
     [ -e "$f" ] || continue
     ln -sfn "$f" "$datadir/$(basename "$f")"

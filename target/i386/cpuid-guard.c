@@ -183,7 +183,7 @@ static bool cpuid_guard_post_load(void *opaque, int version_id, Error **errp)
     }
 }
 
-static const VMStateDescription vmstate_x86_cpuid_guard = {
+const VMStateDescription vmstate_x86_cpuid_guard = {
     .name = "resilient-cpuid",
     .version_id = 1,
     .minimum_version_id = 1,

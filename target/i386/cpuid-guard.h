@@ -36,4 +36,7 @@ void x86_cpuid_guard_class_init(ObjectClass *oc);
 void x86_cpuid_guard_realize(X86CPU *cpu);
 void x86_cpuid_guard_unrealize(X86CPU *cpu);
 
+/* The section itself, for the fuzzer that feeds it mutated streams. */
+extern const VMStateDescription vmstate_x86_cpuid_guard;
+
 #endif

@@ -55,14 +55,14 @@ static bool save_guest(Saved *s, GuestPayloadAccel accel, const char *cpu)
     g_autofree char *uri = NULL;
 
     s->accel = accel;
-    s->dir = g_dir_make_tmp("cpuid-guard-XXXXXX", NULL);
-    s->file = g_build_filename(s->dir, "guest.mig", NULL);
     src = guest_payload_start(accel, "cpuid-dump", "-cpu %s", cpu);
     if (!vcpu_has_aes(src)) {
         g_test_skip(NO_AES);
         qtest_quit(src);
         return false;
     }
+    s->dir = g_dir_make_tmp("cpuid-guard-XXXXXX", NULL);
+    s->file = g_build_filename(s->dir, "guest.mig", NULL);
     ask_leaf1(src, false);
     guest_payload_run(src, &s->mb);
     g_assert_cmpuint(s->mb.status, ==, GUEST_PAYLOAD_STATUS_PASS);

@@ -95,7 +95,7 @@ start_v(GuestPayloadAccel accel, const char *accel_opts, const char *name,
     QTestState *qts;
 
     g_assert(g_file_test(bin, G_FILE_TEST_EXISTS));
-    extra = g_strdup_vprintf(extra_fmt ? extra_fmt : "", ap);
+    extra = extra_fmt ? g_strdup_vprintf(extra_fmt, ap) : g_strdup("");
 
     /*
      * The payload ends its run with a reset request: make that stop the

@@ -15,6 +15,7 @@
 
 uint32_t payload_main(void)
 {
+    /* volatile: every store must reach RAM, or nothing gets dirty */
     volatile uint32_t *base = (volatile uint32_t *)(uintptr_t)kit_input(0);
     uint32_t pages = kit_input(1) / 4096;
     uint32_t round = 0;
