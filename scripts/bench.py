@@ -327,7 +327,7 @@ def wall_startup(accel, runs):
             t0 = time.perf_counter()
             qmp_start_quit(startup_args(binary, accel), 60)
             samples[name].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in samples.items()}
+    return medians(samples)
 
 
 def callgrind_startup(accel):
