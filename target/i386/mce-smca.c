@@ -44,6 +44,12 @@ bool x86_smca_msrs_enabled(X86CPU *cpu)
     }
 }
 
+bool x86_smca_tcg_claims_msr(X86CPU *cpu, uint32_t msr)
+{
+    return x86_smca_is_msr(msr) &&
+           (x86_smca_msrs_enabled(cpu) || cpu->smca_msrs_gp);
+}
+
 bool x86_smca_realize(X86CPU *cpu, Error **errp)
 {
     CPUX86State *env = &cpu->env;
@@ -149,6 +155,12 @@ bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
     case SMCA_SYND:
         *val = b->synd;
         break;
+    case SMCA_SYND1:
+        *val = b->synd1;
+        break;
+    case SMCA_SYND2:
+        *val = b->synd2;
+        break;
     case SMCA_DESTAT:
         *val = b->destat;
         break;
@@ -213,6 +225,18 @@ bool x86_smca_wrmsr(X86CPU *cpu, uint32_t msr, uint64_t val)
             b->synd = val;
         }
         break;
+    case SMCA_SYND1:
+        ok = status_write_ok(cpu, val);
+        if (ok) {
+            b->synd1 = val;
+        }
+        break;
+    case SMCA_SYND2:
+        ok = status_write_ok(cpu, val);
+        if (ok) {
+            b->synd2 = val;
+        }
+        break;
     case SMCA_DESTAT:
         ok = status_write_ok(cpu, val);
         if (ok) {
@@ -261,7 +285,8 @@ static bool smca_needed(void *opaque)
     for (int i = 0; i < MCE_BANKS_DEF; i++) {
         const X86SMCABank *b = &s->banks[i];
 
-        if (b->config || b->synd || b->destat || b->deaddr) {
+        if (b->config || b->synd || b->destat || b->deaddr || b->synd1 ||
+            b->synd2) {
             return true;
         }
     }
@@ -281,15 +306,29 @@ static const VMStateDescription vmstate_smca_bank = {
     }
 };
 
+/* MCA_SYND1 and MCA_SYND2, since version 2 of the subsection */
+static const VMStateDescription vmstate_smca_bank_synd12 = {
+    .name = "cpu/smca/bank-synd12",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(synd1, X86SMCABank),
+        VMSTATE_UINT64(synd2, X86SMCABank),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 /* Sent only when a bank holds something: streams stay vanilla otherwise. */
 const VMStateDescription vmstate_smca = {
     .name = "cpu/x-resilient-smca",
-    .version_id = 1,
+    .version_id = 2,
     .minimum_version_id = 1,
     .needed = smca_needed,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT_ARRAY(env.smca.banks, X86CPU, MCE_BANKS_DEF, 1,
                              vmstate_smca_bank, X86SMCABank),
+        VMSTATE_STRUCT_ARRAY(env.smca.banks, X86CPU, MCE_BANKS_DEF, 2,
+                             vmstate_smca_bank_synd12, X86SMCABank),
         VMSTATE_END_OF_LIST()
     }
 };

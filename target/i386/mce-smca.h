@@ -30,6 +30,8 @@
 #define SMCA_DEADDR             0x9
 #define SMCA_MISC1              0xa
 #define SMCA_MISC4              0xd
+#define SMCA_SYND1              0xe
+#define SMCA_SYND2              0xf
 
 #define MSR_SMCA_DESTAT(bank) \
     (MSR_SMCA_BANK_BASE + MSR_SMCA_BANK_STRIDE * (bank) + SMCA_DESTAT)
@@ -53,6 +55,8 @@ typedef struct X86SMCABank {
     uint64_t synd;
     uint64_t destat;
     uint64_t deaddr;
+    uint64_t synd1;
+    uint64_t synd2;
 } X86SMCABank;
 
 typedef struct X86SMCAState {
@@ -74,6 +78,15 @@ static inline bool x86_smca_is_msr(uint32_t msr)
     return msr >= MSR_SMCA_BANK_BASE &&
            msr < MSR_SMCA_BANK_BASE + MSR_SMCA_BANK_STRIDE * MSR_SMCA_MAX_BANKS;
 }
+
+/*
+ * Whether TCG's MSR helpers leave @msr to x86_smca_rdmsr/wrmsr: when the
+ * range is emulated, or when x-amd-smca-msrs-gp asks for KVM's #GP.
+ * Otherwise TCG treats the range as vanilla does (reads 0, writes
+ * ignored), so that a machine type without the emulation gives the guest
+ * exactly what vanilla gives it.
+ */
+bool x86_smca_tcg_claims_msr(X86CPU *cpu, uint32_t msr);
 
 /*
  * Guest accesses to an SMCA MSR, from TCG's MSR helpers and KVM's

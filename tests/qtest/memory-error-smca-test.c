@@ -5,9 +5,11 @@
  * deferred error in bank 9; Linux guests then read it through the SMCA
  * MSRs and clear MCA_DESTAT.  Without the fork's emulation those
  * accesses raise #GP under KVM (and the guest panics); under TCG they
- * silently read zero.  The smca-msrs payload makes the accesses and this
- * test checks each one's vector and value, with the emulation on (AMD),
- * off (x-amd-smca-msrs=off) and not applicable (Intel vCPU).
+ * read zero and ignore writes.  The smca-msrs payload makes the accesses
+ * and this test checks each one's vector and value, with the emulation on
+ * (AMD), off (x-amd-smca-msrs=off: what vanilla gives on that
+ * accelerator), off with KVM's #GP under TCG too (x-amd-smca-msrs-gp=on)
+ * and not applicable (Intel vCPU).
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -196,10 +198,17 @@ static void test_amd_deferred(GuestPayloadAccel accel)
     assert_step_gp(&r, SMCA_STEP_READ_RESERVED_REG);
     g_assert_cmpuint(r.mb.values[SMCA_MSRS_OUT_NBANKS], >, BANK);
     assert_step_gp(&r, SMCA_STEP_READ_BEYOND_BANKS);
+
+    /* SYND1 and SYND2 read zero: the injected error carries no syndrome */
+    assert_step_ok(&r, SMCA_STEP_READ_SYND1);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_SYND1), ==, 0);
+    assert_step_ok(&r, SMCA_STEP_READ_SYND2);
+    g_assert_cmphex(step_value(&r, SMCA_STEP_READ_SYND2), ==, 0);
+    assert_step_ok(&r, SMCA_STEP_CLEAR_SYND1);
 }
 
-/* Without the emulation every SMCA access #GPs; MCi_STATUS still works. */
-static void assert_no_smca(const SmcaResult *r)
+/* Every SMCA access #GPs, as under KVM without the emulation. */
+static void assert_smca_gp(const SmcaResult *r)
 {
     for (unsigned step = 0; step < SMCA_STEP_NR; step++) {
         if (step == SMCA_STEP_CLEAR_MCI_STATUS) {
@@ -210,13 +219,42 @@ static void assert_no_smca(const SmcaResult *r)
     }
 }
 
+/* Every SMCA access reads zero or is ignored, as vanilla TCG does. */
+static void assert_smca_ignored(const SmcaResult *r)
+{
+    for (unsigned step = 0; step < SMCA_STEP_NR; step++) {
+        assert_step_ok(r, step);
+        g_assert_cmphex(step_value(r, step), ==, 0);
+    }
+}
+
+/* Without the emulation: what vanilla does on the same accelerator. */
+static void assert_no_smca(GuestPayloadAccel accel, const SmcaResult *r)
+{
+    if (accel == GUEST_PAYLOAD_KVM) {
+        assert_smca_gp(r);
+    } else {
+        assert_smca_ignored(r);
+    }
+}
+
 static void test_amd_smca_off(GuestPayloadAccel accel)
 {
     SmcaResult r;
 
     run_smca_payload(accel, "qemu64,vendor=AuthenticAMD,x-amd-smca-msrs=off",
                      random_gpa(), &r);
-    assert_no_smca(&r);
+    assert_no_smca(accel, &r);
+}
+
+/* x-amd-smca-msrs-gp=on: KVM's #GP on either accelerator. */
+static void test_amd_smca_gp(GuestPayloadAccel accel)
+{
+    SmcaResult r;
+
+    run_smca_payload(accel, "qemu64,vendor=AuthenticAMD,x-amd-smca-msrs=off,"
+                     "x-amd-smca-msrs-gp=on", random_gpa(), &r);
+    assert_smca_gp(&r);
 }
 
 /* Machine types before 10.2 keep upstream's behaviour unless asked. */
@@ -226,7 +264,7 @@ static void test_amd_machine_10_1(GuestPayloadAccel accel)
 
     run_smca_payload_on(accel, "-M pc-i440fx-10.1",
                         "qemu64,vendor=AuthenticAMD", random_gpa(), &r);
-    assert_no_smca(&r);
+    assert_no_smca(accel, &r);
     run_smca_payload_on(accel, "-M pc-i440fx-10.1",
                         "qemu64,vendor=AuthenticAMD,x-amd-smca-msrs=on",
                         random_gpa(), &r);
@@ -253,7 +291,7 @@ static void test_intel(GuestPayloadAccel accel)
     SmcaResult r;
 
     run_smca_payload(accel, "qemu64,vendor=GenuineIntel", random_gpa(), &r);
-    assert_no_smca(&r);
+    assert_no_smca(accel, &r);
 }
 
 /* The bank's DESTAT/DEADDR survive migrate-to-file and restore. */
@@ -321,6 +359,8 @@ int main(int argc, char **argv)
                            test_amd_deferred_reset);
     guest_payload_add_test("/x86/memory-error/smca/amd-smca-msrs-off",
                            test_amd_smca_off);
+    guest_payload_add_test("/x86/memory-error/smca/amd-smca-msrs-gp",
+                           test_amd_smca_gp);
     guest_payload_add_test("/x86/memory-error/smca/amd-machine-10.1",
                            test_amd_machine_10_1);
     guest_payload_add_test("/x86/memory-error/smca/amd-smca-cpuid",

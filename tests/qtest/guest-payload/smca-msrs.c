@@ -2,7 +2,7 @@
  * Guest payload: what a Linux AMD guest does with a deferred error
  *
  * Reads the SMCA view of the bank the qtest logged an error in (STATUS,
- * ADDR, DESTAT, DEADDR, IPID), clears DESTAT and MCi_STATUS as Linux's
+ * ADDR, DESTAT, DEADDR, IPID, SYND1, SYND2), clears DESTAT and MCi_STATUS as Linux's
  * machine-check poller does, and probes the edges: a non-zero DESTAT
  * write without HWCR.McStatusWrEn, MCA_CONFIG, a reserved register and a
  * bank beyond the vCPU's count.  Every access records its vector.
@@ -53,6 +53,9 @@ uint32_t payload_main(void)
                1ull << 63);
     step_read(SMCA_STEP_READ_RESERVED_REG, SMCA_MSRS_MSR(bank, 7));
     step_read(SMCA_STEP_READ_BEYOND_BANKS, SMCA_MSRS_MSR(nbanks, 1));
+    step_read(SMCA_STEP_READ_SYND1, SMCA_MSRS_MSR(bank, 0xe));
+    step_read(SMCA_STEP_READ_SYND2, SMCA_MSRS_MSR(bank, 0xf));
+    step_write(SMCA_STEP_CLEAR_SYND1, SMCA_MSRS_MSR(bank, 0xe), 0);
     kit_report(SMCA_MSRS_OUT_NBANKS, nbanks);
     cpuid(0x80000007, 0, &eax, &ebx, &ecx, &edx);
     kit_report(SMCA_MSRS_OUT_CPUID_EBX, ebx);

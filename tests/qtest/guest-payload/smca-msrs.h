@@ -39,6 +39,9 @@ enum {
     SMCA_STEP_WRITE_CONFIG_RESERVED,    /* bit 63 */
     SMCA_STEP_READ_RESERVED_REG,        /* register 7 of the bank */
     SMCA_STEP_READ_BEYOND_BANKS,        /* MCA_STATUS of bank MCG_CAP[7:0] */
+    SMCA_STEP_READ_SYND1,               /* register 0xe, Linux 7.x reads it */
+    SMCA_STEP_READ_SYND2,               /* register 0xf */
+    SMCA_STEP_CLEAR_SYND1,
     SMCA_STEP_NR
 };
 

@@ -68,7 +68,7 @@ static bool model_rdmsr(uint32_t msr, uint64_t *val)
     case SMCA_IPID:
         *val = model.umc_ipid && bank == SMCA_UMC_BANK ? SMCA_IPID_UMC : 0;
         return true;
-    case 0x7: case 0xe: case 0xf:       /* reserved */
+    case 0x7:                           /* reserved */
         return false;
     case SMCA_MISC1 ... SMCA_MISC4:     /* no extra MISC registers */
         *val = 0;
@@ -97,6 +97,8 @@ static bool model_wrmsr(uint32_t msr, uint64_t val)
     case SMCA_STATUS:
     case SMCA_SYND:
     case SMCA_DESTAT:
+    case SMCA_SYND1:
+    case SMCA_SYND2:
         if (!model_status_write_ok(val)) {
             return false;
         }
@@ -109,7 +111,7 @@ static bool model_wrmsr(uint32_t msr, uint64_t val)
         *r = val & MODEL_WRITABLE_CONFIG;
         return true;
     case SMCA_IPID:     /* read-only */
-    case 0x7: case 0xe: case 0xf:
+    case 0x7:
         return false;
     case SMCA_MISC1 ... SMCA_MISC4:
         return true;
@@ -143,6 +145,8 @@ static void check_state(X86CPU *cpu)
         g_assert_cmphex(q->synd, ==, m[SMCA_SYND]);
         g_assert_cmphex(q->destat, ==, m[SMCA_DESTAT]);
         g_assert_cmphex(q->deaddr, ==, m[SMCA_DEADDR]);
+        g_assert_cmphex(q->synd1, ==, m[SMCA_SYND1]);
+        g_assert_cmphex(q->synd2, ==, m[SMCA_SYND2]);
     }
 }
 
