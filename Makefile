@@ -3,6 +3,7 @@
 #   make run     build, then boot the demo Linux guest to a shell
 #   make check   build, then run every test; ends with 'N passed, N failed'
 #   make check-integration   libvirt, stock-QEMU migration, cluster only
+#   make check-guests        the guest-kernel tier (Debian's kernels) only
 #   make check-sanitizers    the fork's tests built with ASan and UBSan
 #   make fuzz FUZZ_SECONDS=N each of the fork's fuzz targets for N seconds
 #
@@ -24,7 +25,7 @@ export CCACHE_NOHASHDIR := 1
 CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
-        check-storms check-sanitizers fuzz \
+        check-storms check-guests check-sanitizers fuzz \
         check-series checkpatch bench vanilla export-patches clean distclean
 
 all: build
@@ -62,6 +63,9 @@ check-integration: build vanilla
 
 check-storms: build vanilla
 	@scripts/check.py --storms
+
+check-guests: build vanilla
+	@scripts/check.py --guests
 
 # clang with ASan, UBSan and libFuzzer: one build for both targets below.
 $(SANITIZER_BUILD)/build.ninja: $(CONFIG_INPUTS) | deps

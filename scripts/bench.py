@@ -23,7 +23,7 @@ as ratios within the fork:
   SMCA MSR  TSC ticks of one guest RDMSR of an SMCA bank MSR (emulated by
             QEMU) against one of SYSENTER_CS (handled in KVM / TCG), from
             the msr-timing guest payload.
-  AR -> #MC x-inject-memory-error required sent, to the guest's #MC
+  AR -> #MC x-inject-memory-error required (immediate) sent, to the guest's #MC
             handler done (the memory-error payload ends its run there):
             wall-clock median.
 """
@@ -170,7 +170,7 @@ def ar_to_handler(accel, runs):
             g.wait_checkpoint(1)             # MEMERR_CP_READY
             t0 = time.perf_counter()
             g.command('x-inject-memory-error', gpa=0x1000000,
-                      action='required')
+                      action='required', immediate=True)
             g.wait_event('SHUTDOWN')
             samples.append(time.perf_counter() - t0)
             if g.readl(MB_MAGIC) != MAGIC_DONE:

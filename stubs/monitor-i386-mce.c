@@ -16,6 +16,7 @@ void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
 }
 
 void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
+                               bool has_immediate, bool immediate,
                                bool has_cpu_index, int64_t cpu_index,
                                Error **errp)
 {

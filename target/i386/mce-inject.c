@@ -25,10 +25,12 @@
 #include "monitor/monitor.h"
 #include "system/hw_accel.h"
 #include "system/kvm.h"
+#include "system/tcg.h"
 #include "system/memory.h"
 #include "cpu.h"
 #include "monitor-cpu.h"
 #include "memory-error.h"
+#include "memory-poison.h"
 
 static bool mce_inject_check(X86CPU *cpu, int64_t bank, uint64_t status,
                              bool broadcast, Error **errp)
@@ -161,6 +163,7 @@ static void raise_memory_error_sigbus(void *page, bool ar, CPUState *cs,
 }
 
 void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
+                               bool has_immediate, bool immediate,
                                bool has_cpu_index, int64_t cpu_index,
                                Error **errp)
 {
@@ -168,10 +171,15 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
     CPUState *cs = first_cpu;
     void *page;
 
+    if (immediate && !ar) {
+        error_setg(errp, "'immediate' goes with action 'required': an "
+                   "action-optional error is always reported at once");
+        return;
+    }
     if (has_cpu_index) {
-        if (!ar) {
-            error_setg(errp, "'cpu-index' goes with action 'required': an "
-                       "action-optional error is consumed by no vCPU");
+        if (!immediate) {
+            error_setg(errp, "'cpu-index' goes with 'immediate': an error "
+                       "raised on access goes to the vCPU that makes it");
             return;
         }
         cs = monitor_cpu_by_index(cpu_index, errp);
@@ -179,8 +187,24 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
             return;
         }
     }
+    if (ar && !immediate && !tcg_enabled()) {
+        /* The KVM half (an MMIO exit raising the #MC) is not there yet. */
+        error_setg(errp, "an action-required error raised on access needs "
+                   "TCG for now; use 'immediate'");
+        return;
+    }
+    if (ar && !immediate && x86_memory_poisoned(gpa)) {
+        error_setg(errp, "the page at 0x%" PRIx64 " is already poisoned",
+                   gpa & TARGET_PAGE_MASK);
+        return;
+    }
     page = guest_ram_page(gpa, errp);
     if (!page) {
+        return;
+    }
+    if (ar && !immediate) {
+        /* From now on the vCPU that touches the page gets #MC. */
+        x86_memory_poison_page(gpa, errp);
         return;
     }
 
@@ -197,9 +221,11 @@ void hmp_inject_memory_error(Monitor *mon, const QDict *qdict)
     Error *err = NULL;
     int kind = qapi_enum_parse(&MemoryErrorKind_lookup,
                                qdict_get_str(qdict, "action"), -1, &err);
+    bool immediate = qdict_get_try_bool(qdict, "immediate", false);
 
     if (kind >= 0) {
         qmp_x_inject_memory_error(qdict_get_int(qdict, "gpa"), kind,
+                                  true, immediate,
                                   qdict_haskey(qdict, "cpu_index"),
                                   qdict_get_try_int(qdict, "cpu_index", 0),
                                   &err);

@@ -325,7 +325,7 @@ def lacking_feature(tap, dom, workdir):
 
 def memory_error(tap, dom):
     dom.qmp('x-inject-memory-error', gpa=0x300000, action='required',
-            **{'cpu-index': 0})
+            immediate=True, **{'cpu-index': 0})
     tap.ok('qemu-monitor-command x-inject-memory-error: the guest gets '
            'its machine check', dom.wait_value(VE_OUT_MC_HANDLED, 1) == 2)
 

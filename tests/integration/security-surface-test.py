@@ -69,7 +69,8 @@ REFUSED_QMP = [
      ('x-inject-triple-fault', {'cpu-index': 3}), 'vCPU'),
     ('x-inject-memory-error: action required on vCPU 5',
      ('x-inject-memory-error', {'gpa': 0x400000, 'action': 'required',
-                                'cpu-index': 5}), 'vCPU'),
+                                'immediate': True, 'cpu-index': 5}),
+     'vCPU'),
     ('x-inject-memory-error: action optional with a vCPU',
      ('x-inject-memory-error', {'gpa': 0x400000, 'action': 'optional',
                                 'cpu-index': 0}), 'cpu-index'),
@@ -88,7 +89,7 @@ REFUSED_HMP = [
     ('inject-exception 9 6', 'vCPU'),
     ('inject-triple-fault 4', 'vCPU'),
     (f'inject-memory-error {0xfee00000:#x} optional', ''),
-    (f'inject-memory-error {RAM + 16 * MiB:#x} required 0', ''),
+    (f'inject-memory-error -i {RAM + 16 * MiB:#x} required 0', ''),
     ('inject-memory-error 0x400000 sometimes', 'sometimes'),
 ]
 

@@ -105,13 +105,26 @@ static void test_memory_error_bad_input(void)
     assert_qmp_error(qtest_qmp(qts,
                      "{'execute': 'x-inject-memory-error', 'arguments':"
                      " {'gpa': 1048576, 'action': 'optional',"
-                     " 'cpu-index': 0}}"),
-                     "'cpu-index' goes with action 'required'");
+                     " 'immediate': true}}"),
+                     "'immediate' goes with action 'required'");
     assert_qmp_error(qtest_qmp(qts,
                      "{'execute': 'x-inject-memory-error', 'arguments':"
                      " {'gpa': 1048576, 'action': 'required',"
-                     " 'cpu-index': 3}}"),
+                     " 'cpu-index': 0}}"),
+                     "'cpu-index' goes with 'immediate'");
+    assert_qmp_error(qtest_qmp(qts,
+                     "{'execute': 'x-inject-memory-error', 'arguments':"
+                     " {'gpa': 1048576, 'action': 'required',"
+                     " 'immediate': true, 'cpu-index': 3}}"),
                      "no vCPU with index 3");
+    /* A page poisoned once is refused the second time, VM running. */
+    qtest_qmp_assert_success(qts,
+                     "{'execute': 'x-inject-memory-error', 'arguments':"
+                     " {'gpa': 2097152, 'action': 'required'}}");
+    assert_qmp_error(qtest_qmp(qts,
+                     "{'execute': 'x-inject-memory-error', 'arguments':"
+                     " {'gpa': 2097216, 'action': 'required'}}"),
+                     "the page at 0x200000 is already poisoned");
     assert_running(qts);
 
     /* The HMP twin says the same. */
@@ -121,7 +134,7 @@ static void test_memory_error_bad_input(void)
     out = qtest_hmp(qts, "inject-memory-error 0x100000 sometimes");
     g_assert(strstr(out, "invalid parameter value: sometimes"));
     g_free(out);
-    out = qtest_hmp(qts, "inject-memory-error 0x100000 required 3");
+    out = qtest_hmp(qts, "inject-memory-error -i 0x100000 required 3");
     g_assert(strstr(out, "no vCPU with index 3"));
     g_free(out);
     assert_running(qts);

@@ -60,12 +60,13 @@ static QTestState *start(GuestPayloadAccel accel, const char *cpu,
     return qts;
 }
 
+/* An AO error, or an AR error raised now on vCPU 0 ('immediate'). */
 static void inject(QTestState *qts, uint64_t gpa, bool ar)
 {
     qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
                              " 'arguments': {'gpa': %" PRIu64 ","
-                             " 'action': %s}}",
-                             gpa, ar ? "required" : "optional");
+                             " 'action': %s, 'immediate': %i}}",
+                             gpa, ar ? "required" : "optional", ar);
 }
 
 /* The MEMORY_FAILURE event for the guest, and its action. */
@@ -172,6 +173,71 @@ static void test_amd_required_nested(GuestPayloadAccel accel)
     qtest_quit(qts);
 }
 
+/*
+ * Action required, on access: the page is poisoned and nothing happens
+ * until the guest reads it; that read raises #MC, which the guest takes
+ * at the reading instruction.  TCG only, for now.
+ */
+static void required_on_access(GuestPayloadAccel accel, const char *cpu,
+                               uint64_t status)
+{
+    QTestState *qts = start(accel, cpu, MEMERR_MODE_TOUCH);
+    uint64_t gpa = random_page();
+    GuestPayloadMailbox mb;
+    uint64_t eip, want;
+    QDict *rsp;
+
+    if (accel == GUEST_PAYLOAD_KVM) {
+        /* Not there yet under KVM: refused, the guest left running. */
+        rsp = qtest_qmp(qts, "{'execute': 'x-inject-memory-error',"
+                        " 'arguments': {'gpa': %" PRIu64 ","
+                        " 'action': 'required'}}", gpa);
+        g_assert(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"),
+                        "needs TCG for now"));
+        qobject_unref(rsp);
+        rsp = qtest_qmp(qts, "{'execute': 'query-status'}");
+        g_assert(qdict_get_bool(qdict_get_qdict(rsp, "return"), "running"));
+        qobject_unref(rsp);
+        qtest_quit(qts);
+        return;
+    }
+
+    guest_payload_set_input(qts, MEMERR_IN_TOUCH_GPA, gpa + 0x40);
+    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'action': 'required'}}", gpa);
+    guest_payload_set_input(qts, MEMERR_IN_GO, 1);
+    expect_guest_event(qts, "inject", true, false);
+    finish(qts, &mb);
+
+    g_assert_cmpuint(mb.exception_count[VECTOR_MC], ==, 1);
+    g_assert_cmphex(mb.values[MEMERR_OUT_STATUS], ==, status);
+    g_assert_cmphex(mb.values[MEMERR_OUT_ADDR], ==, gpa);
+    g_assert_cmphex(mb.values[MEMERR_OUT_MCG_STATUS], ==,
+                    MCG_MCIP | MCG_RIPV | MCG_EIPV);
+    eip = mb.values[MEMERR_OUT_MC_EIP];
+    want = mb.values[MEMERR_OUT_TOUCH_EIP];
+    if (eip != want) {
+        g_test_message("#MC at 0x%" PRIx64 ", the read at 0x%" PRIx64
+                       ", after it 0x%" PRIx64, eip,
+                       mb.values[MEMERR_OUT_TOUCH_EIP],
+                       mb.values[MEMERR_OUT_AFTER_EIP]);
+    }
+    g_assert_cmphex(eip, ==, want);
+    qtest_quit(qts);
+}
+
+static void test_amd_required_on_access(GuestPayloadAccel accel)
+{
+    required_on_access(accel, CPU_AMD, MCI_COMMON | MCI_UC | MCI_POISON);
+}
+
+static void test_intel_required_on_access(GuestPayloadAccel accel)
+{
+    required_on_access(accel, CPU_INTEL,
+                       MCI_COMMON | MCI_S | MCI_UC | MCI_AR | 0x134);
+}
+
 /* Intel, action optional: SRAO, signaled with #MC. */
 static void test_intel_optional(GuestPayloadAccel accel)
 {
@@ -252,6 +318,10 @@ int main(int argc, char **argv)
                            test_intel_optional);
     guest_payload_add_test("/x86/memory-error/intel/required",
                            test_intel_required);
+    guest_payload_add_test("/x86/memory-error/amd/required-on-access",
+                           test_amd_required_on_access);
+    guest_payload_add_test("/x86/memory-error/intel/required-on-access",
+                           test_intel_required_on_access);
     guest_payload_add_test("/x86/memory-error/poison-blocks-migration",
                            test_poison_blocks_migration);
     return g_test_run();

@@ -7,6 +7,9 @@
  * for #MC, record what the handler saw and clear MCIP.
  * MEMERR_MODE_MC_NESTED: the handler keeps MCIP set and waits, so that a
  * second error arrives while a machine check is in progress.
+ * MEMERR_MODE_TOUCH: when the qtest says go, read a page it poisoned;
+ * the handler records where the #MC interrupted the guest and resumes
+ * after the read.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -43,7 +46,12 @@ static void mc_handler(KitFrame *frame)
     mc_count++;
     kit_report(MEMERR_OUT_MC_COUNT, mc_count);
     kit_report(MEMERR_OUT_MCG_STATUS, rdmsr(MSR_MCG_STATUS));
+    kit_report(MEMERR_OUT_MC_EIP, frame->eip);
     record_bank();
+    if (mode == MEMERR_MODE_TOUCH) {
+        /* The page is still poisoned: do not read it again. */
+        frame->eip = (uint32_t)(uintptr_t)memerr_touch_after;
+    }
     if (mode == MEMERR_MODE_MC_NESTED) {
         kit_checkpoint(MEMERR_CP_IN_HANDLER);
         halt_forever();         /* a second #MC now ends the guest */
@@ -80,6 +88,25 @@ static uint32_t poll_bank(void)
     return GUEST_PAYLOAD_STATUS_PASS;
 }
 
+static uint32_t touch_page(void)
+{
+    uint32_t gpa, val;
+
+    kit_report(MEMERR_OUT_TOUCH_EIP, (uint32_t)(uintptr_t)memerr_touch_insn);
+    kit_report(MEMERR_OUT_AFTER_EIP, (uint32_t)(uintptr_t)memerr_touch_after);
+    while (!kit_input(MEMERR_IN_GO)) {
+        asm volatile("pause");
+    }
+    gpa = kit_input(MEMERR_IN_TOUCH_GPA);      /* written before GO */
+    asm volatile(".globl memerr_touch_insn, memerr_touch_after\n"
+                 "memerr_touch_insn: movl (%1), %0\n"
+                 "memerr_touch_after: nop"
+                 : "=r"(val) : "r"(gpa) : "memory");
+    (void)val;
+    return mc_count == 1 ? GUEST_PAYLOAD_STATUS_PASS
+                         : GUEST_PAYLOAD_STATUS_FAIL;
+}
+
 uint32_t payload_main(void)
 {
     uint32_t cr4;
@@ -94,6 +121,9 @@ uint32_t payload_main(void)
     asm volatile("mov %%cr4, %0" : "=r"(cr4));
     asm volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_MCE));
     kit_checkpoint(MEMERR_CP_READY);
+    if (mode == MEMERR_MODE_TOUCH) {
+        return touch_page();
+    }
     while (!mc_count) {
         asm volatile("pause");
     }

@@ -10,11 +10,14 @@
 /* inputs[] */
 #define MEMERR_IN_MODE          0
 #define MEMERR_IN_BANK          1
+#define MEMERR_IN_TOUCH_GPA     2   /* MEMERR_MODE_TOUCH: the page to read */
+#define MEMERR_IN_GO            3   /* MEMERR_MODE_TOUCH: non-zero: read it */
 
 /* Modes */
 #define MEMERR_MODE_POLL        1   /* poll the bank, as for AMD AO */
 #define MEMERR_MODE_MC          2   /* wait for #MC, handle it, return */
 #define MEMERR_MODE_MC_NESTED   3   /* wait for #MC, stay in the handler */
+#define MEMERR_MODE_TOUCH       4   /* on GO, read a page; #MC expected */
 
 /* Checkpoints */
 #define MEMERR_CP_READY         1   /* CR4.MCE set, handler installed */
@@ -30,5 +33,13 @@
 #define MEMERR_OUT_CLEAR_VECTOR 6   /* clearing DESTAT and MCi_STATUS */
 #define MEMERR_OUT_MC_COUNT     7   /* #MC handler runs */
 #define MEMERR_OUT_POLLS        8   /* reads until the error showed */
+#define MEMERR_OUT_MC_EIP       9   /* where the #MC interrupted the guest */
+#define MEMERR_OUT_TOUCH_EIP    10  /* the instruction that read the page */
+#define MEMERR_OUT_AFTER_EIP    11  /* the instruction after it */
+
+#ifdef GUEST_PAYLOAD_KIT_H
+/* In the payload: the read of MEMERR_MODE_TOUCH and the instruction after */
+extern const char memerr_touch_insn[], memerr_touch_after[];
+#endif
 
 #endif

@@ -59,7 +59,7 @@ static const FuzzCommand commands[] = {
         { "broadcast", ARG_BOOL } } },
     { "x-inject-memory-error", {
         { "gpa", ARG_UINT64 }, { "action", ARG_ACTION },
-        { "cpu-index", ARG_INT } } },
+        { "immediate", ARG_BOOL }, { "cpu-index", ARG_INT } } },
     { "x-query-gpa2hpa", { { "gpa", ARG_UINT64 } } },
     { "x-query-vcpu-events", { } },
     { "x-inject-exception", {

@@ -1,0 +1,37 @@
+/*
+ * Guest pages poisoned for the guest, under TCG: #MC at the access
+ *
+ * A poisoned page's region fails every access (memory-poison.c).  TCG
+ * reports the failure here with the access's return address, so the
+ * machine check can be raised precisely: log it as the vendor's CPU
+ * would (action required), then leave the TB with the state restored to
+ * the faulting instruction.  The pending #MC is taken before that
+ * instruction runs again, so the guest sees its RIP with EIPV set, and
+ * the access never completes.
+ *
+ * Copyright (c) 2026 qemu-resilient authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "cpu.h"
+#include "accel/tcg/cpu-ops.h"
+#include "exec/cpu-common.h"
+#include "exec/target_page.h"
+#include "memory-error.h"
+#include "memory-poison.h"
+
+void x86_cpu_do_transaction_failed(CPUState *cs, hwaddr physaddr, vaddr addr,
+                                   unsigned size, MMUAccessType access_type,
+                                   int mmu_idx, MemTxAttrs attrs,
+                                   MemTxResult response, uintptr_t retaddr)
+{
+    /* Other failed accesses (unassigned addresses) stay as they were. */
+    if (!x86_memory_poisoned(physaddr)) {
+        return;
+    }
+    x86_cpu_inject_memory_error(X86_CPU(cs), physaddr & TARGET_PAGE_MASK,
+                                true);
+    cpu_loop_exit_restore(cs, retaddr);
+}
