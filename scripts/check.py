@@ -8,6 +8,8 @@
                                     migration with stock builds, cluster,
                                     bad input)
   scripts/check.py --storms         only the storms (tests/integration)
+  scripts/check.py --guests         only the guest-kernel tier
+                                    (tests/guest-linux)
   scripts/check.py --sanitizers     the fork's qtests and unit tests built
                                     with ASan and UBSan (build/sanitizers);
                                     every sanitizer report is a failure
@@ -87,15 +89,15 @@ INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
 STORMS = ['storm-test.py']
 
 
-def run_tap_script(tally, script, timeout, env=None):
-    """An integration test: its TAP lines counted, its output shown."""
+def run_tap_script(tally, script, timeout, env=None, where='integration'):
+    """A TAP script of tests/@where: its TAP lines counted, output shown."""
     name = script.replace('-test.py', '')
-    step(f'integration: {name}')
+    step(f'{where}: {name}')
     start = time.monotonic()
     lines, rc = [], 0
     try:
         p = subprocess.run([sys.executable, os.path.join(
-            TOP, 'tests', 'integration', script)], cwd=TOP, timeout=timeout,
+            TOP, 'tests', where, script)], cwd=TOP, timeout=timeout,
             stdout=subprocess.PIPE, text=True, env=env)
         lines, rc = p.stdout.splitlines(), p.returncode
     except subprocess.TimeoutExpired as e:
@@ -114,8 +116,22 @@ def run_tap_script(tally, script, timeout, env=None):
         tally.add(name, 'fail', f'exit status {rc}')
     elif not cases:
         tally.add(name, 'fail', 'no test output')
-    print(f'--- integration {name}: {time.monotonic() - start:.0f} s',
+    print(f'--- {where} {name}: {time.monotonic() - start:.0f} s',
           flush=True)
+
+
+def guest_kernels():
+    """The names of the guest kernels, as tests/guest-linux/kernels.list
+    has them."""
+    with open(os.path.join(TOP, 'tests', 'guest-linux', 'kernels.list')) as f:
+        return [line.split()[0] for line in f
+                if line.strip() and not line.startswith('#')]
+
+
+def run_guest_tier(tally):
+    """tests/guest-linux: Debian's kernels as the clients of every feature."""
+    run_tap_script(tally, 'guest-linux-test.py', 1800, where='guest-linux')
+    print(f'--- guest kernels: Linux {", ".join(guest_kernels())}', flush=True)
 
 
 def count_meson_log(tally, logfile):
@@ -239,6 +255,8 @@ def main():
                         help='run the integration tests only')
     parser.add_argument('--storms', action='store_true',
                         help='run the storms only')
+    parser.add_argument('--guests', action='store_true',
+                        help='run the guest-kernel tier only')
     parser.add_argument('--sanitizers', action='store_true',
                         help="run the fork's tests under ASan and UBSan")
     opts = parser.parse_args()
@@ -252,6 +270,10 @@ def main():
     # Build what the tests need (the payloads, the test binaries).
     subprocess.run(['ninja', '-C', BUILD], check=True, cwd=TOP)
 
+    if opts.guests:
+        run_guest_tier(tally)
+        return summary(tally, start)
+
     only = opts.integration or opts.storms
     if not only:
         run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
@@ -262,6 +284,8 @@ def main():
 
     for script in STORMS if opts.storms else INTEGRATION:
         run_tap_script(tally, script, 900)
+    if not only:
+        run_guest_tier(tally)
 
     if not only:
         names, excluded = upstream_tests(opts.upstream_full)
@@ -279,6 +303,7 @@ def summary(tally, start):
     for f in tally.failures:
         print(f'FAILED:  {f}')
     print(f'total time {time.monotonic() - start:.0f} s')
+    print(f'guest kernels: Linux {", ".join(guest_kernels())}')
     print(f'{tally.passed} passed, {tally.failed} failed, '
           f'{tally.skipped} skipped')
     return 1 if tally.failed else 0

@@ -26,3 +26,25 @@ die() {
 note() {
     echo ">> $*" >&2
 }
+
+# The Debian mirror this machine's apt is configured with for release
+# @1: the first URI whose suites include the release itself, i.e. the main
+# archive (security and third-party sources are skipped that way).
+debian_mirror() {
+    local rel=$1 mirror
+    mirror=$(
+        {
+            cat /etc/apt/sources.list.d/*.sources 2>/dev/null
+            echo
+        } | awk -v rel="$rel" '
+            /^URIs:/   { uri = $2 }
+            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == rel) found = uri }
+            /^$/       { if (found) { print found; exit } uri = "" }
+            END        { if (found) print found }' | head -n 1
+    )
+    if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
+        mirror=$(awk -v rel="$rel" '$1 == "deb" && $3 == rel { print $2; exit }' \
+                 /etc/apt/sources.list)
+    fi
+    echo "$mirror"
+}
