@@ -126,6 +126,13 @@ static bool smca_decode(X86CPU *cpu, uint32_t msr, unsigned *bank,
     return *bank < MIN(nbanks, MCE_BANKS_DEF);
 }
 
+/* MCA_SYND, MCA_SYND1 or MCA_SYND2 of @b, by register number. */
+static uint64_t *synd_reg(X86SMCABank *b, unsigned reg)
+{
+    return reg == SMCA_SYND ? &b->synd :
+           reg == SMCA_SYND1 ? &b->synd1 : &b->synd2;
+}
+
 bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
 {
     unsigned bank, reg;
@@ -153,13 +160,9 @@ bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
         *val = cpu->smca && bank == SMCA_UMC_BANK ? SMCA_IPID_UMC : 0;
         break;
     case SMCA_SYND:
-        *val = b->synd;
-        break;
     case SMCA_SYND1:
-        *val = b->synd1;
-        break;
     case SMCA_SYND2:
-        *val = b->synd2;
+        *val = *synd_reg(b, reg);
         break;
     case SMCA_DESTAT:
         *val = b->destat;
@@ -220,21 +223,11 @@ bool x86_smca_wrmsr(X86CPU *cpu, uint32_t msr, uint64_t val)
         }
         break;
     case SMCA_SYND:
-        ok = status_write_ok(cpu, val);
-        if (ok) {
-            b->synd = val;
-        }
-        break;
     case SMCA_SYND1:
-        ok = status_write_ok(cpu, val);
-        if (ok) {
-            b->synd1 = val;
-        }
-        break;
     case SMCA_SYND2:
         ok = status_write_ok(cpu, val);
         if (ok) {
-            b->synd2 = val;
+            *synd_reg(b, reg) = val;
         }
         break;
     case SMCA_DESTAT:

@@ -254,15 +254,19 @@ def amd_ar_user(self, kernel):
     ar_on_access(self, self.boot(kernel, cpu=AMD_RECOVERY_CPU), AR_RUNS)
 
 
-def amd_ar_kernel(self, kernel):
-    """AMD AR consumed by the kernel (a plain copy): the guest panics."""
-    g = self.boot(kernel, cpu=AMD_RECOVERY_CPU)
-    gpa = start_poison_helper(g, 'poison-kernel')
+def ar_fatal(self, g, mode):
+    """An AR error on the page of a guest-helper @mode: a fatal #MC."""
+    gpa = start_poison_helper(g, mode)
     g.cmd('x-inject-memory-error', gpa=gpa, action='required')
     g.send('echo go >&3')
     why = g.wait_panic()
     self.assertRegex(why, 'machine check|Machine check',
                      'expected a machine-check panic')
+
+
+def amd_ar_kernel(self, kernel):
+    """AMD AR consumed by the kernel (a plain copy): the guest panics."""
+    ar_fatal(self, self.boot(kernel, cpu=AMD_RECOVERY_CPU), 'poison-kernel')
 
 
 def amd_ar_without_succor(self, kernel):
@@ -270,13 +274,7 @@ def amd_ar_without_succor(self, kernel):
 
     The guest cannot recover what its CPU does not promise to contain:
     why x-amd-mca-recovery exists."""
-    g = self.boot(kernel, cpu='EPYC-v5')
-    gpa = start_poison_helper(g)
-    g.cmd('x-inject-memory-error', gpa=gpa, action='required')
-    g.send('echo go >&3')
-    why = g.wait_panic()
-    self.assertRegex(why, 'machine check|Machine check',
-                     'expected a machine-check panic')
+    ar_fatal(self, self.boot(kernel, cpu='EPYC-v5'), 'poison')
 
 
 def intel_ao(self, kernel):
