@@ -66,7 +66,8 @@ class GuestLinux:
     """One guest: QEMU with @kernel, driven over QMP and its console."""
 
     def __init__(self, kernel, initrd, cpu, build='fork', machine='q35',
-                 accel='tcg', mem='1G', append='', args=(), incoming=None):
+                 accel='tcg', mem='1G', append='', args=(), incoming=None,
+                 kernel_console='ttyS0'):
         self.kernel = kernel
         self.build = build
         self.dir = tempfile.mkdtemp(prefix='resilient-guest-')
@@ -77,7 +78,7 @@ class GuestLinux:
         self.vm.add_args('-nodefaults', '-accel', accel, '-cpu', cpu,
                          '-m', mem, '-no-reboot',
                          '-kernel', kernel, '-initrd', initrd,
-                         '-append', 'console=ttyS0 panic=1 quiet '
+                         '-append', f'console={kernel_console} panic=1 quiet '
                          'nokaslr ' + append, *args)
         if incoming:
             self.vm.add_args('-incoming', incoming)
