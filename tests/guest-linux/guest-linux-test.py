@@ -25,6 +25,7 @@ import guest  # noqa: E402
 
 LOG_DIR = os.path.join(guest.TOP, 'build', 'guest-linux', 'logs')
 KERNELS = guest.kernels()
+KVM_VERDICT = guest.kvm_verdict()
 INITRD = guest.initramfs()
 
 AMD_CPU = 'EPYC-v4'
@@ -421,6 +422,19 @@ def cpuid_guard(self, kernel):
     self.assertTrue(dst.alive(), 'the restored guest does not answer')
 
 
+def kvm_boot(self, kernel):
+    """Under KVM, where this host's KVM can run a stock Linux guest: the
+    kernel boots on -cpu host, answers, and takes an AO memory error."""
+    if KVM_VERDICT:
+        self.skipTest(f'no KVM boot here: {KVM_VERDICT}')
+    g = self.boot(kernel, cpu='host', accel='kvm')
+    self.assertTrue(g.alive(), 'the guest does not answer under KVM')
+    qmp_memory_error_ao(g)
+    self.assert_console(g, rf'Memory failure: {FREE_PAGE >> 12:#x}: ',
+                        'the error handled')
+    self.assertTrue(g.alive(), 'the guest died of the AO error')
+
+
 SCENARIOS = {
     'amd_ao_hmp_mce': (amd_ao_hmp_mce, None),
     'amd_ao_memory_error': (amd_ao_memory_error, None),
@@ -437,6 +451,7 @@ SCENARIOS = {
     'cpu_fallback': (cpu_fallback, None),
     'cpuid_guard': (cpuid_guard, None),
     'vcpu_events_moves': (vcpu_events_moves, None),
+    'kvm_boot': (kvm_boot, None),
 }
 
 

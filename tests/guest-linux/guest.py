@@ -43,6 +43,31 @@ class GuestDied(Exception):
     """The guest panicked or QEMU exited while a test waited on it."""
 
 
+def kvm_verdict():
+    """None if this host's KVM can run a stock Linux guest, else why not.
+
+    The probe of 'make run' (scripts/run-guest.sh): a payload that turns
+    paging on, which a restricted KVM (PVM) that emulates such guests
+    cannot do."""
+    if not os.access('/dev/kvm', os.R_OK | os.W_OK):
+        return 'no usable /dev/kvm'
+    probe = os.path.join(TOP, 'build', 'qemu', 'tests', 'qtest',
+                         'guest-payload', 'paging-probe.bin')
+    if not os.path.exists(probe):
+        return f'{probe} not built'
+    rc = subprocess.run([BINARIES['fork'], '-accel', 'kvm', '-M', 'pc',
+                         '-nodefaults', '-display', 'none',
+                         '-device', 'isa-debug-exit', '-bios', probe],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                        timeout=60, check=False).returncode
+    if rc == 1:
+        return None
+    if rc == 3:
+        return ("this host's KVM cannot turn paging on in a guest (a "
+                "restricted KVM that emulates such guests, e.g. PVM)")
+    return f'the KVM probe guest failed (exit status {rc})'
+
+
 def kernels():
     """{name: vmlinuz path} of every kernel of kernels.list, fetched."""
     out = subprocess.run([os.path.join(HERE, 'fetch-kernels.sh')],
