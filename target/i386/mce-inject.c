@@ -25,7 +25,6 @@
 #include "monitor/monitor.h"
 #include "system/hw_accel.h"
 #include "system/kvm.h"
-#include "system/tcg.h"
 #include "system/memory.h"
 #include "cpu.h"
 #include "monitor-cpu.h"
@@ -186,12 +185,6 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
         if (!cs) {
             return;
         }
-    }
-    if (ar && !immediate && !tcg_enabled()) {
-        /* The KVM half (an MMIO exit raising the #MC) is not there yet. */
-        error_setg(errp, "an action-required error raised on access needs "
-                   "TCG for now; use 'immediate'");
-        return;
     }
     if (ar && !immediate && x86_memory_poisoned(gpa)) {
         error_setg(errp, "the page at 0x%" PRIx64 " is already poisoned",

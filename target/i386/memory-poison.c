@@ -12,9 +12,9 @@
  * RAM, that no access completes: under TCG the access fails and
  * x86_cpu_do_transaction_failed() raises #MC at the faulting instruction
  * (reads, writes and instruction fetches alike).  Under KVM the access
- * would exit to QEMU as MMIO; raising the #MC from there is not done yet,
- * so x-inject-memory-error refuses the on-access form under KVM.  A reset
- * takes the regions away, as upstream remaps poisoned RAM on reset.
+ * exits to QEMU as MMIO and the #MC is raised once KVM has completed it:
+ * the guest sees the RIP after the access (reads return all ones).  A
+ * reset takes the regions away, as upstream remaps poisoned RAM on reset.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -28,8 +28,10 @@
 #include "qemu/main-loop.h"
 #include "system/address-spaces.h"
 #include "system/memory.h"
+#include "system/kvm.h"
 #include "system/reset.h"
 #include "cpu.h"
+#include "memory-error.h"
 #include "memory-poison.h"
 #include "trace.h"
 
@@ -63,12 +65,26 @@ bool x86_memory_poisoned(hwaddr gpa)
     return p && p->poisoned;
 }
 
+/*
+ * Under KVM, once the vCPU is out of KVM_RUN: KVM wants the access
+ * completed before the vCPU's state is touched, so the #MC follows it.
+ */
+static void poison_inject_kvm(CPUState *cs, run_on_cpu_data data)
+{
+    x86_cpu_inject_memory_error(X86_CPU(cs), data.host_ulong, true);
+}
+
 static MemTxResult poison_access(void *opaque, hwaddr addr, bool is_write)
 {
     PoisonedPage *p = opaque;
 
     trace_x86_memory_poison_access(current_cpu ? current_cpu->cpu_index : -1,
                                    p->gpa + addr, is_write);
+    if (kvm_enabled() && current_cpu) {
+        async_run_on_cpu(current_cpu, poison_inject_kvm,
+                         RUN_ON_CPU_HOST_ULONG(p->gpa));
+        return MEMTX_OK;
+    }
     /* TCG: x86_cpu_do_transaction_failed() raises the #MC; DMA fails. */
     return MEMTX_ERROR;
 }
