@@ -89,20 +89,12 @@ INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
 STORMS = ['storm-test.py']
 
 
-def run_tap_script(tally, script, timeout, env=None, where='integration'):
-    """A TAP script of tests/@where: its TAP lines counted, output shown."""
-    name = script.replace('-test.py', '')
-    step(f'{where}: {name}')
-    start = time.monotonic()
-    lines, rc = [], 0
-    try:
-        p = subprocess.run([sys.executable, os.path.join(
-            TOP, 'tests', where, script)], cwd=TOP, timeout=timeout,
-            stdout=subprocess.PIPE, text=True, env=env)
-        lines, rc = p.stdout.splitlines(), p.returncode
-    except subprocess.TimeoutExpired as e:
-        lines = (e.stdout or b'').decode(errors='replace').splitlines()
-        rc = f'timed out after {timeout} s'
+def tap_argv(script, where):
+    return [sys.executable, os.path.join(TOP, 'tests', where, script)]
+
+
+def count_tap(tally, name, lines, rc):
+    """Count the TAP lines of one script run as cases of @name."""
     cases = 0
     for line in lines:
         print(line, flush=True)
@@ -116,6 +108,22 @@ def run_tap_script(tally, script, timeout, env=None, where='integration'):
         tally.add(name, 'fail', f'exit status {rc}')
     elif not cases:
         tally.add(name, 'fail', 'no test output')
+
+
+def run_tap_script(tally, script, timeout, env=None, where='integration'):
+    """A TAP script of tests/@where: its TAP lines counted, output shown."""
+    name = script.replace('-test.py', '')
+    step(f'{where}: {name}')
+    start = time.monotonic()
+    lines, rc = [], 0
+    try:
+        p = subprocess.run(tap_argv(script, where), cwd=TOP, timeout=timeout,
+                           stdout=subprocess.PIPE, text=True, env=env)
+        lines, rc = p.stdout.splitlines(), p.returncode
+    except subprocess.TimeoutExpired as e:
+        lines = (e.stdout or b'').decode(errors='replace').splitlines()
+        rc = f'timed out after {timeout} s'
+    count_tap(tally, name, lines, rc)
     print(f'--- {where} {name}: {time.monotonic() - start:.0f} s',
           flush=True)
 
@@ -128,10 +136,40 @@ def guest_kernels():
                 if line.strip() and not line.startswith('#')]
 
 
-def run_guest_tier(tally):
-    """tests/guest-linux: Debian's kernels as the clients of every feature."""
-    run_tap_script(tally, 'guest-linux-test.py', 1800, where='guest-linux')
-    print(f'--- guest kernels: Linux {", ".join(guest_kernels())}', flush=True)
+def run_guest_tier(tally, timeout=1800):
+    """tests/guest-linux: Debian's kernels as the clients of every feature.
+
+    Each guest is one TCG thread: the kernels are split between as many
+    runs of the test, side by side, as the machine has cores (at most
+    one per kernel).  Kernels and initramfs are made first, once."""
+    step('guest-linux: kernels and initramfs')
+    for tool in ('fetch-kernels.sh', 'make-initramfs.sh'):
+        subprocess.run([os.path.join(TOP, 'tests', 'guest-linux', tool)],
+                       check=True, cwd=TOP, stdout=subprocess.DEVNULL)
+    kernels = guest_kernels()
+    runs = max(1, min(os.cpu_count() or 1, len(kernels)))
+    groups = [kernels[i::runs] for i in range(runs)]
+    step(f'guest-linux: Linux {", ".join(kernels)}, {runs} runs side by side')
+    start = time.monotonic()
+    procs = []
+    for group in groups:
+        env = dict(os.environ)
+        env['GUEST_LINUX_ONLY'] = '_(%s)$' % '|'.join(
+            k.replace('.', '_') for k in group)
+        procs.append((group, subprocess.Popen(
+            tap_argv('guest-linux-test.py', 'guest-linux'), cwd=TOP,
+            stdout=subprocess.PIPE, text=True, env=env)))
+    deadline = time.monotonic() + timeout
+    for group, p in procs:
+        try:
+            out, _ = p.communicate(timeout=max(1, deadline - time.monotonic()))
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            rc = f'timed out after {timeout} s'
+        count_tap(tally, 'guest-linux', out.splitlines(), rc)
+    print(f'--- guest-linux: {time.monotonic() - start:.0f} s', flush=True)
 
 
 def count_meson_log(tally, logfile):
