@@ -183,10 +183,22 @@ def amd_ao_smca(self, kernel):
     self.amd_ao(g, qmp_memory_error_ao, ipid=SMCA_UMC_IPID)
 
 
+def amd_ao_smca_hmp_mce(self, kernel):
+    """The same through HMP 'mce'."""
+    g = self.boot(kernel, cpu=AMD_CPU + ',x-amd-smca=on')
+    self.amd_ao(g, hmp_mce_ao, ipid=SMCA_UMC_IPID)
+
+
 def amd_ao_vanilla_semantics(self, kernel):
     """AMD AO with x-amd-smca-msrs=off: what vanilla's TCG gives the guest."""
     g = self.boot(kernel, cpu=AMD_CPU + ',x-amd-smca-msrs=off')
     self.amd_ao(g, hmp_mce_ao)
+
+
+def amd_ao_vanilla_semantics_memory_error(self, kernel):
+    """The same through x-inject-memory-error."""
+    g = self.boot(kernel, cpu=AMD_CPU + ',x-amd-smca-msrs=off')
+    self.amd_ao(g, qmp_memory_error_ao)
 
 
 def amd_ao_kvm_semantics(self, kernel):
@@ -439,7 +451,10 @@ SCENARIOS = {
     'amd_ao_hmp_mce': (amd_ao_hmp_mce, None),
     'amd_ao_memory_error': (amd_ao_memory_error, None),
     'amd_ao_smca': (amd_ao_smca, None),
+    'amd_ao_smca_hmp_mce': (amd_ao_smca_hmp_mce, None),
     'amd_ao_vanilla_semantics': (amd_ao_vanilla_semantics, None),
+    'amd_ao_vanilla_semantics_memory_error':
+        (amd_ao_vanilla_semantics_memory_error, None),
     'amd_ao_kvm_semantics': (amd_ao_kvm_semantics, None),
     'amd_syndv_smca': (amd_syndv_smca, None),
     'old_machine_fork_as_vanilla': (old_machine_fork_as_vanilla, None),
