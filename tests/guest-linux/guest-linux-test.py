@@ -98,14 +98,18 @@ class GuestTest(unittest.TestCase):
         seen = g.since(start)
         self.assertNotIn(text, seen, f'the guest printed {text!r}:\n{seen}')
 
-    def amd_ao(self, g, inject, ipid=0):
-        """An AO memory error at FREE_PAGE: logged, page offlined, alive."""
-        start = g.pos
-        inject(g)
+    def assert_free_page_offlined(self, g):
+        """Linux offlined FREE_PAGE and goes on answering."""
         self.assert_console(
             g, rf'Memory failure: {FREE_PAGE >> 12:#x}: [^\n]*Recovered',
             'the page offlined')
         self.assertTrue(g.alive(), 'the guest stopped answering')
+
+    def amd_ao(self, g, inject, ipid=0):
+        """An AO memory error at FREE_PAGE: logged, page offlined, alive."""
+        start = g.pos
+        inject(g)
+        self.assert_free_page_offlined(g)
         self.assertEqual(mce_records(g),
                          [(0, 9, AMD_AO_STATUS, ipid, FREE_PAGE)],
                          'expected one bank-9 record (cpu, bank, status, '
@@ -303,10 +307,7 @@ def intel_ao(self, kernel):
     g = self.boot(kernel, cpu=INTEL_CPU)
     start = g.pos
     qmp_memory_error_ao(g)
-    self.assert_console(
-        g, rf'Memory failure: {FREE_PAGE >> 12:#x}: [^\n]*Recovered',
-        'the page offlined')
-    self.assertTrue(g.alive(), 'the guest stopped answering')
+    self.assert_free_page_offlined(g)
     self.assert_no(g, 'Kernel panic', start)
 
 
