@@ -125,6 +125,12 @@ static void test_memory_error_bad_input(void)
                      "{'execute': 'x-inject-memory-error', 'arguments':"
                      " {'gpa': 2097216, 'action': 'required'}}"),
                      "the page at 0x200000 is already poisoned");
+    /* A reset gives the guest that page back: it can be poisoned anew. */
+    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(qts, "RESET");
+    qtest_qmp_assert_success(qts,
+                     "{'execute': 'x-inject-memory-error', 'arguments':"
+                     " {'gpa': 2097216, 'action': 'required'}}");
     assert_running(qts);
 
     /* The HMP twin says the same. */
