@@ -144,8 +144,11 @@ def run_guest_tier(tally, timeout=1800):
     one per kernel).  Kernels and initramfs are made first, once."""
     step('guest-linux: kernels and initramfs')
     for tool in ('fetch-kernels.sh', 'make-initramfs.sh'):
-        subprocess.run([os.path.join(TOP, 'tests', 'guest-linux', tool)],
-                       check=True, cwd=TOP, stdout=subprocess.DEVNULL)
+        rc = subprocess.run([os.path.join(TOP, 'tests', 'guest-linux', tool)],
+                            cwd=TOP, stdout=subprocess.DEVNULL).returncode
+        if rc:
+            tally.add('guest-linux', 'fail', f'{tool}: exit status {rc}')
+            return
     kernels = guest_kernels()
     runs = max(1, min(os.cpu_count() or 1, len(kernels)))
     groups = [kernels[i::runs] for i in range(runs)]
