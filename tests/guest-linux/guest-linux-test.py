@@ -14,7 +14,9 @@ SPDX-License-Identifier: GPL-2.0-or-later
 
 import os
 import re
+import shutil
 import sys
+import tempfile
 import unittest
 
 import pycotap
@@ -59,6 +61,8 @@ class GuestTest(unittest.TestCase):
 
     def setUp(self):
         self.guests = []
+        # Saved states outlive the QEMU that wrote them: not in its dir
+        self.tmp = tempfile.mkdtemp(prefix='resilient-guest-test-')
 
     def tearDown(self):
         # Every console is kept: the first place to look after a failure.
@@ -68,6 +72,7 @@ class GuestTest(unittest.TestCase):
             name = f'{self.id().split(".")[-1]}-{n}.log'
             with open(os.path.join(LOG_DIR, name), 'w') as f:
                 f.write(g.log())
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def boot(self, kernel, cpu=AMD_CPU, kernel_log=False, **kwargs):
         """@kernel booted to its shell; with @kernel_log its messages go to
@@ -351,7 +356,7 @@ def incoming(self, kernel, cpu, uri, **kwargs):
 def move(self, g, kernel, cpu, how, **kwargs):
     """@g saved and restored (@how 'file') or live-migrated ('live') to a
     new QEMU, which is returned; @g is shut down."""
-    path = os.path.join(g.dir, f'move-{len(self.guests)}')
+    path = os.path.join(self.tmp, f'move-{len(self.guests)}')
     migration_events(g)
     if how == 'file':
         g.cmd('migrate', uri=f'file:{path}')
@@ -421,7 +426,7 @@ def cpuid_guard(self, kernel):
     g = self.boot(kernel, cpu=cpu)
     g.run('( (guest-helper aes 600 > /dev/console) & )')
     g.expect(rb'helper: aes rounds=\d+ ')
-    path = os.path.join(g.dir, 'saved')
+    path = os.path.join(self.tmp, 'saved')
     migration_events(g)
     g.cmd('migrate', uri=f'file:{path}')
     self.assertEqual(migration_done(g), 'completed', 'save failed')

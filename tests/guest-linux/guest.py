@@ -15,6 +15,7 @@ SPDX-License-Identifier: GPL-2.0-or-later
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,7 +95,6 @@ class GuestLinux:
                  accel='tcg', mem='1G', append='', args=(), incoming=None,
                  kernel_console='ttyS0'):
         self.kernel = kernel
-        self.build = build
         self.dir = tempfile.mkdtemp(prefix='resilient-guest-')
         self.vm = QEMUMachine(BINARIES[build], base_temp_dir=self.dir,
                               log_dir=self.dir)
@@ -109,7 +109,6 @@ class GuestLinux:
             self.vm.add_args('-incoming', incoming)
         self.seen = b''     # everything the console printed
         self.pos = 0        # where the next expect() starts looking
-        self.version = None
         self._token = 0
 
     # -- QEMU ------------------------------------------------------------
@@ -117,8 +116,7 @@ class GuestLinux:
     def launch(self, boot=True):
         self.vm.launch()
         if boot:
-            m = self.expect(READY_RE, BOOT_TIMEOUT)
-            self.version = m.group(1).decode()
+            self.expect(READY_RE, BOOT_TIMEOUT)
         return self
 
     def cmd(self, cmd, **args):
@@ -127,17 +125,12 @@ class GuestLinux:
     def hmp(self, line):
         return self.vm.cmd('human-monitor-command', command_line=line)
 
-    def event(self, name, timeout=TIMEOUT):
-        ev = self.vm.event_wait(name, timeout=timeout)
-        if ev is None:
-            raise TimeoutError(f'no {name} event within {timeout} s')
-        return ev
-
     def shutdown(self):
         try:
             self.vm.shutdown(hard=not self.vm.is_running())
         except Exception:       # pylint: disable=broad-except
             self.vm.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- the console -----------------------------------------------------
 
