@@ -83,8 +83,9 @@ def tap_result(line):
 
 
 # tests/integration/: each script prints TAP; every line is a test case.
-INTEGRATION = ['migration-stock-test.py', 'cluster-test.py',
-               'libvirt-test.py', 'security-surface-test.py']
+INTEGRATION = ['machine-types-test.py', 'migration-stock-test.py',
+               'cluster-test.py', 'libvirt-test.py',
+               'security-surface-test.py']
 # Not in make check yet: see docs/devel/testing/integration-tests.rst.
 STORMS = ['storm-test.py']
 

@@ -251,8 +251,8 @@ void x86_cpuid_guard_class_init(ObjectClass *oc)
     object_class_property_add_bool(oc, "x-migrate-cpuid", guard_get_send,
                                    guard_set_send);
     object_class_property_set_description(oc, "x-migrate-cpuid",
-        "Send the CPUID the guest saw with its state (off for a "
-        "destination that is vanilla QEMU)");
+        "Send the CPUID the guest saw with its state (off on upstream "
+        "machine types, whose destination may be vanilla QEMU)");
     object_class_property_add_enum(oc, "x-migrate-cpuid-check",
                                    "X86CPUIDGuardCheck", &guard_check_lookup,
                                    guard_get_check, guard_set_check);

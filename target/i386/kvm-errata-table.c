@@ -561,9 +561,10 @@ const KvmHostErratum kvm_host_errata[] = {
                    "FDP on every instruction; a guest CPUID with these bits "
                    "clear claims the old behaviour, which no VM on this host "
                    "has",
-        .advice = "keep x-x87-errata-bits on (the default on 10.2 machine "
-                  "types), which sets the bits in guest CPUID as KVM's "
-                  "errata document recommends",
+        .advice = "keep x-x87-errata-bits on (the default on "
+                  "qemu-resilient's own machine types, such as q35), which "
+                  "sets the bits in guest CPUID as KVM's errata document "
+                  "recommends",
         .references = (const char *const[]) {
             KVM_ERRATA_DOC " (x87 features)", NULL },
         .detect = detect_x87_bits,

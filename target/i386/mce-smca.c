@@ -275,6 +275,9 @@ static bool smca_needed(void *opaque)
     X86CPU *cpu = opaque;
     const X86SMCAState *s = &cpu->env.smca;
 
+    if (!cpu->migrate_smca) {
+        return false;
+    }
     for (int i = 0; i < MCE_BANKS_DEF; i++) {
         const X86SMCABank *b = &s->banks[i];
 
@@ -311,7 +314,10 @@ static const VMStateDescription vmstate_smca_bank_synd12 = {
     }
 };
 
-/* Sent only when a bank holds something: streams stay vanilla otherwise. */
+/*
+ * Sent only when a bank holds something, and never on upstream machine
+ * types (x-migrate-smca=off): streams stay vanilla otherwise.
+ */
 const VMStateDescription vmstate_smca = {
     .name = "cpu/x-resilient-smca",
     .version_id = 2,

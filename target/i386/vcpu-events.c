@@ -253,7 +253,7 @@ static bool interrupt_shadow_needed(void *opaque)
     return !cpu->vcpu_events.dont_send_shadow && cpu->env.interrupt_shadow;
 }
 
-/* In vmstate_x86_cpu's subsections; machine types before 10.2 omit it. */
+/* In vmstate_x86_cpu's subsections; upstream machine types omit it. */
 const VMStateDescription vmstate_x86_interrupt_shadow = {
     .name = "cpu/interrupt_shadow",
     .version_id = 1,
@@ -290,8 +290,8 @@ void x86_vcpu_events_class_init(ObjectClass *oc)
     object_class_property_add_bool(oc, "x-migrate-interrupt-shadow",
                                    get_migrate_shadow, set_migrate_shadow);
     object_class_property_set_description(oc, "x-migrate-interrupt-shadow",
-        "Migrate the STI/MOV SS interrupt shadow (off for machine types "
-        "before 10.2 and for a destination that is vanilla QEMU)");
+        "Migrate the STI/MOV SS interrupt shadow (off on upstream machine "
+        "types, whose destination may be vanilla QEMU)");
     object_class_property_add_bool(oc, "x-sanitize-vcpu-events",
                                    get_sanitize, set_sanitize);
     object_class_property_set_description(oc, "x-sanitize-vcpu-events",

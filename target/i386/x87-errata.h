@@ -10,7 +10,7 @@
  * zero.  Clearing them tells a guest nothing; KVM's errata document
  * recommends always setting them (a host that has them set cannot
  * provide the old behaviour to any guest).  qemu-resilient sets both on
- * 10.2 machine types ('x-x87-errata-bits'), and TCG behaves as they say.
+ * its own machine types ('x-x87-errata-bits'), and TCG behaves as they say.
  */
 
 #ifndef TARGET_I386_X87_ERRATA_H

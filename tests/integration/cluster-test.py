@@ -28,8 +28,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MC_BANK, VECTOR_MC, VECTOR_NMI, VE_IN_IRET,  # noqa: E402
-                     VE_IN_MC_BANK, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED,
+from harness import (FORK_Q35, MC_BANK, VECTOR_MC, VECTOR_NMI,  # noqa: E402
+                     VE_IN_IRET, VE_IN_MC_BANK, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED,
                      VE_OUT_LOOPS, MigrationFailed, Qemu, Tap,
                      binary_or_skip_reason, inject_mce, kvm_usable, migrate,
                      payload_args, poll, run_case, wait_count, wait_value)
@@ -101,7 +101,7 @@ def go_around(tap, ring, fork, accel, hops):
     tap.note(f'{accel}: NMIs {"counted one by one" if iret else "blocked after the first (the payload cannot IRET here)"}')
 
     def start(host, incoming=None, cpu=CPU):
-        args = ['-accel', accel, '-machine', 'pc-q35-10.2', '-cpu', cpu] + \
+        args = ['-accel', accel, '-machine', FORK_Q35, '-cpu', cpu] + \
             payload_args(inputs={VE_IN_IRET: int(iret),
                                  VE_IN_MC_BANK: MC_BANK})
         if incoming:

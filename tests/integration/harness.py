@@ -45,6 +45,11 @@ VE_OUT_LOOPS, VE_OUT_MC_STATUS, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED = 2, 4, 5, 8
 VECTOR_NMI, VECTOR_MC = 2, 18
 MC_BANK = 1
 
+# qemu-resilient's own machine types (docs/system/i386/machine-types.rst):
+# where its guest-ABI changes are on.  "q35" and "pc" point at them.
+FORK_Q35 = 'pc-q35-10.2-resilient1'
+FORK_I440FX = 'pc-i440fx-10.2-resilient1'
+
 TIMEOUT = 60
 
 

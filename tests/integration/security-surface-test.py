@@ -20,7 +20,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MC_BANK, MC_STATUS, VE_IN_MC_BANK,  # noqa: E402
+from harness import (FORK_Q35, MC_BANK, MC_STATUS, VE_IN_MC_BANK,  # noqa: E402
                      VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
                      binary_or_skip_reason, default_accel, mce_args,
                      payload_args)
@@ -102,7 +102,7 @@ def main():
         return tap.done()
     accel = default_accel()
     tap.note(f'accelerator: {accel}')
-    q = Qemu(fork, ['-accel', accel, '-machine', 'pc-q35-10.2', '-m', '32'] +
+    q = Qemu(fork, ['-accel', accel, '-machine', FORK_Q35, '-m', '32'] +
              payload_args(inputs={VE_IN_MC_BANK: MC_BANK}), name='surface')
     try:
         loops = q.wait_loops_beyond(0)

@@ -39,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MC_BANK, TOP, VECTOR_MC, VE_IN_MC_BANK,  # noqa: E402
+from harness import (FORK_Q35, MC_BANK, TOP, VECTOR_MC, VE_IN_MC_BANK,  # noqa: E402
                      VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
                      binary_or_skip_reason, default_accel, inject_mce,
                      payload_args, run_case, wait_count, wait_value)
@@ -208,7 +208,7 @@ def save_storm(tap, q, accel, disk):
 
 def storm_args(accel, disk):
     """The storm guest's command line, its snapshots on @disk."""
-    return ['-accel', accel, '-machine', 'pc-q35-10.2',
+    return ['-accel', accel, '-machine', FORK_Q35,
             '-cpu', 'qemu64,vendor=GenuineIntel', '-m', '32',
             '-drive', f'file={disk},if=none,id=snap,format=qcow2'] + \
         payload_args(inputs={VE_IN_MC_BANK: MC_BANK})

@@ -182,13 +182,15 @@ static void test_warn_policy(GuestPayloadAccel accel)
 }
 
 /*
- * Streams without the subsection (vanilla QEMU, machine types before
- * 10.2, x-migrate-cpuid=off) carry nothing to check: they load as before.
+ * Streams without the section (vanilla QEMU, upstream machine types,
+ * x-migrate-cpuid=off) carry nothing to check: they load as before.
  */
 static void test_stream_without_guard(GuestPayloadAccel accel)
 {
     static const char *const sources[][2] = {
         { "Westmere-v1,x-migrate-cpuid=off", "Westmere-v1,aes=off" },
+        { "Westmere-v1 -machine pc-i440fx-10.2",
+          "Westmere-v1,aes=off -machine pc-i440fx-10.2" },
         { "Westmere-v1 -machine pc-i440fx-10.1",
           "Westmere-v1,aes=off -machine pc-i440fx-10.1" },
     };

@@ -51,12 +51,12 @@ static void endurance(GuestPayloadAccel accel, Transport t)
     Guest g;
 
     /* NMIs need IRET between them; not every KVM can run it. */
-    nmis = vcpu_events_guest_try_start(&g, accel, MACHINE_10_2,
+    nmis = vcpu_events_guest_try_start(&g, accel, MACHINE_FORK,
                                        VE_MODE_WAIT, true);
     if (!nmis) {
         g_test_message("NMIs left out, machine checks only: "
                        VCPU_EVENTS_NO_IRET);
-        vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT,
+        vcpu_events_guest_start(&g, accel, MACHINE_FORK, VE_MODE_WAIT,
                                 false);
     }
     for (unsigned i = 1; i <= n; i++) {

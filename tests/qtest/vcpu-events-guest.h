@@ -17,6 +17,8 @@
 #include "guest-payload.h"
 #include "guest-payload/vcpu-events.h"
 
+/* qemu-resilient's own machine type: what the fork adds is on there */
+#define MACHINE_FORK        "pc-i440fx-10.2-resilient1"
 #define MACHINE_10_2        "pc-i440fx-10.2"
 #define MACHINE_10_1        "pc-i440fx-10.1"
 

@@ -31,7 +31,7 @@ static void test_query_members(GuestPayloadAccel accel)
     Guest g;
     QDict *ev;
 
-    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_guest_start(&g, accel, MACHINE_FORK, VE_MODE_WAIT, false);
     path = guest_payload_cpu_path(g.qts);
     ev = vcpu_events_query(g.qts);
     g_assert_cmpint(qdict_get_int(ev, "cpu-index"), ==, 0);
@@ -80,7 +80,7 @@ static void test_inject_refused(GuestPayloadAccel accel)
     Guest g;
     QDict *ev;
 
-    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_guest_start(&g, accel, MACHINE_FORK, VE_MODE_WAIT, false);
     assert_refused(g.qts, "'cpu-index': 1, 'vector': 0",
                    "no vCPU with index 1");
     assert_refused(g.qts, "'cpu-index': -1, 'vector': 0",
@@ -126,7 +126,7 @@ static void test_inject_delivered(GuestPayloadAccel accel)
     GuestPayloadMailbox mb;
     Guest g;
 
-    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_guest_start(&g, accel, MACHINE_FORK, VE_MODE_WAIT, false);
     qtest_qmp_assert_success(g.qts, "{'execute': 'x-inject-exception',"
                              " 'arguments': {'cpu-index': 0,"
                              " 'vector': %d, 'error-code': %u}}",
@@ -167,7 +167,7 @@ static void test_hmp(GuestPayloadAccel accel)
     GuestPayloadMailbox mb;
     Guest g;
 
-    vcpu_events_guest_start(&g, accel, MACHINE_10_2, VE_MODE_WAIT, false);
+    vcpu_events_guest_start(&g, accel, MACHINE_FORK, VE_MODE_WAIT, false);
     vcpu_events_stop(g.qts);
     assert_hmp_has(g.qts, "info vcpu-events", "exception: none");
     assert_hmp_has(g.qts, "inject-exception 0 2",

@@ -1,7 +1,7 @@
 /*
- * x87 errata bits: on 10.2 machine types every model sets
+ * x87 errata bits: on the fork's own machine types every model sets
  * FDP_EXCPTN_ONLY and ZERO_FCS_FDS, and TCG behaves as they promise;
- * older machine types keep the old CPUID and the old pointers
+ * upstream machine types keep vanilla's CPUID and pointers
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -13,6 +13,7 @@
 #include "guest-payload/x87-pointers.h"
 
 #define BITS (X87_CPUID_FDP_EXCPTN_ONLY | X87_CPUID_ZERO_FCS_FDS)
+#define MACHINE_FORK "pc-q35-10.2-resilient1"
 
 static void run(const char *machine, const char *cpu,
                 GuestPayloadMailbox *mb)
@@ -26,7 +27,7 @@ static void run(const char *machine, const char *cpu,
     qtest_quit(qts);
 }
 
-/* 10.2: CPUID says both, FCS/FDS read zero, FDP only for the fault. */
+/* Fork type: CPUID says both, FCS/FDS read zero, FDP only for the fault. */
 static void test_tcg_errata_bits(void)
 {
     static const char *const cpus[] = { "qemu64", "Westmere-v1", "max" };
@@ -35,7 +36,7 @@ static void test_tcg_errata_bits(void)
         GuestPayloadMailbox mb;
         const uint64_t *v = mb.values;
 
-        run("pc-q35-10.2", cpus[i], &mb);
+        run(MACHINE_FORK, cpus[i], &mb);
         g_assert_cmphex(v[X87_OUT_CPUID_7_0_EBX] & BITS, ==, BITS);
         g_assert_cmphex(v[X87_OUT_PLAIN_FCS], ==, 0);
         g_assert_cmphex(v[X87_OUT_PLAIN_FDS], ==, 0);
@@ -47,18 +48,22 @@ static void test_tcg_errata_bits(void)
     }
 }
 
-/* 10.1: neither bit, and the pointers of every instruction as before. */
-static void test_tcg_old_machine_type(void)
+/* Upstream types: neither bit, the pointers of every instruction as ever. */
+static void test_tcg_upstream_machine_types(void)
 {
-    GuestPayloadMailbox mb;
-    const uint64_t *v = mb.values;
+    static const char *const machines[] = { "pc-q35-10.2", "pc-q35-10.1" };
 
-    run("pc-q35-10.1", "qemu64", &mb);
-    g_assert_cmphex(v[X87_OUT_CPUID_7_0_EBX] & BITS, ==, 0);
-    g_assert_cmphex(v[X87_OUT_PLAIN_FCS], ==, v[X87_OUT_CS]);
-    g_assert_cmphex(v[X87_OUT_PLAIN_FDS], ==, v[X87_OUT_DS]);
-    g_assert_cmphex(v[X87_OUT_PLAIN_FDP], ==, v[X87_OUT_PLAIN_OPERAND]);
-    g_assert_cmphex(v[X87_OUT_FAULT_FDP], ==, v[X87_OUT_FAULT_OPERAND]);
+    for (int i = 0; i < ARRAY_SIZE(machines); i++) {
+        GuestPayloadMailbox mb;
+        const uint64_t *v = mb.values;
+
+        run(machines[i], "qemu64", &mb);
+        g_assert_cmphex(v[X87_OUT_CPUID_7_0_EBX] & BITS, ==, 0);
+        g_assert_cmphex(v[X87_OUT_PLAIN_FCS], ==, v[X87_OUT_CS]);
+        g_assert_cmphex(v[X87_OUT_PLAIN_FDS], ==, v[X87_OUT_DS]);
+        g_assert_cmphex(v[X87_OUT_PLAIN_FDP], ==, v[X87_OUT_PLAIN_OPERAND]);
+        g_assert_cmphex(v[X87_OUT_FAULT_FDP], ==, v[X87_OUT_FAULT_OPERAND]);
+    }
 }
 
 /* What the user says wins over the default. */
@@ -67,27 +72,36 @@ static void test_tcg_user_choice(void)
     GuestPayloadMailbox mb;
     const uint64_t *v = mb.values;
 
-    run("pc-q35-10.2", "qemu64,zero-fcs-fds=off", &mb);
+    run(MACHINE_FORK, "qemu64,zero-fcs-fds=off", &mb);
     g_assert_cmphex(v[X87_OUT_CPUID_7_0_EBX] & BITS, ==,
                     X87_CPUID_FDP_EXCPTN_ONLY);
     g_assert_cmphex(v[X87_OUT_PLAIN_FCS], ==, v[X87_OUT_CS]);
     g_assert_cmphex(v[X87_OUT_PLAIN_FDP], ==, 0);
 }
 
-/* Under either accelerator the vCPU carries the bits on 10.2 only. */
+/*
+ * Under either accelerator the vCPU carries the bits on the fork type
+ * only, unless the user asks for them.
+ */
 static void test_vcpu_properties(GuestPayloadAccel accel)
 {
     static const struct {
         const char *machine;
+        const char *cpu;
         bool bits;
     } cases[] = {
-        { "pc-q35-10.2", true }, { "pc-q35-10.1", false },
+        { MACHINE_FORK, "qemu64", true },
+        { "q35", "qemu64", true },
+        { "pc-q35-10.2", "qemu64", false },
+        { "pc-q35-10.1", "qemu64", false },
+        { "pc-q35-10.2", "qemu64,x-x87-errata-bits=on", true },
     };
 
     for (int i = 0; i < ARRAY_SIZE(cases); i++) {
         QTestState *qts = guest_payload_start(accel, "x87-pointers",
-                                              "-machine %s -cpu qemu64",
-                                              cases[i].machine);
+                                              "-machine %s -cpu %s",
+                                              cases[i].machine,
+                                              cases[i].cpu);
         g_autofree char *path = guest_payload_cpu_path(qts);
 
         g_assert_cmpint(qtest_qom_get_bool(qts, path, "fdp-excptn-only"), ==,
@@ -108,8 +122,8 @@ int main(int argc, char **argv)
     if (guest_payload_accel_usable(GUEST_PAYLOAD_TCG, &reason)) {
         qtest_add_func("/x86/x87-errata/tcg/errata-bits",
                        test_tcg_errata_bits);
-        qtest_add_func("/x86/x87-errata/tcg/old-machine-type",
-                       test_tcg_old_machine_type);
+        qtest_add_func("/x86/x87-errata/tcg/upstream-machine-types",
+                       test_tcg_upstream_machine_types);
         qtest_add_func("/x86/x87-errata/tcg/user-choice",
                        test_tcg_user_choice);
     }

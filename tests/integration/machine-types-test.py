@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""
+Upstream machine types mean on the fork what they mean in vanilla 10.2.2
+
+(a) the fork knows every machine type vanilla knows, plus its own two;
+    "q35", "pc" and the default point at the fork's own;
+(b) with the same command line on an upstream machine type, the guest
+    (the cpuid-dump payload) reads the same CPUID on both binaries, under
+    each accelerator there is; on the fork's own type it reads the bits
+    the fork adds, and nothing else differs;
+(c) the migration stream of a guest in the same state (an AMD vCPU with a
+    deferred error logged in its SMCA bank, so that the fork has SMCA
+    state to send) has the same sections, subsections and fields on both
+    binaries on an upstream type; on the fork's own type it has the
+    fork's additions.
+
+Copyright (c) 2026 qemu-resilient authors
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import difflib
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (FORK_I440FX, FORK_Q35, MAILBOX, MB_VALUES,  # noqa: E402
+                     MC_BANK, TIMEOUT, TOP, VE_IN_MC_BANK, Qemu, Skip, Tap,
+                     binary_or_skip_reason, kvm_usable, payload_args, poll,
+                     run_case)
+
+UPSTREAM = ['pc-q35-10.2', 'pc-i440fx-10.2', 'pc-q35-10.1']
+CPUS = ['qemu64', 'EPYC-v5', 'Skylake-Server-v4', 'max']
+
+# cpuid-dump's inputs (tests/qtest/guest-payload/cpuid-dump.h)
+CPUID_DUMP_IN_COUNT, CPUID_DUMP_IN_LEAF0, CPUID_DUMP_MAX_LEAVES = 0, 1, 14
+CPUID_DUMP_IN_SPIN, CPUID_DUMP_CHECKPOINT_SPINNING = 15, 1
+MB_CHECKPOINT = 136     # GuestPayloadMailbox.checkpoint
+# (leaf, subleaf): every leaf a model fills, in chunks of one payload run
+LEAVES = [(0, 0), (1, 0), (2, 0), (4, 0), (4, 1), (5, 0), (6, 0), (7, 0),
+          (7, 1), (0xa, 0), (0xb, 0), (0xb, 1), (0xd, 0), (0xd, 1),
+          (0x14, 0), (0x1f, 0), (0x24, 0), (0x40000000, 0),
+          (0x40000001, 0), (0x80000000, 0), (0x80000001, 0),
+          (0x80000005, 0), (0x80000006, 0), (0x80000007, 0),
+          (0x80000008, 0), (0x8000000a, 0), (0x8000001f, 0),
+          (0x80000021, 0)]
+REGS = ['EAX', 'EBX', 'ECX', 'EDX']
+
+# What the fork's own type adds to CPUID (docs/system/i386/machine-types.rst)
+X87_ERRATA = {((7, 0), 'EBX'): (1 << 6) | (1 << 13)}
+AMD_MCA_RECOVERY = {((0x80000007, 0), 'EBX'): (1 << 0) | (1 << 1)}
+
+# An AMD deferred error: VAL, EN, DEFERRED, ADDRV; no UC, so no #MC
+DEFERRED_STATUS = (1 << 63) | (1 << 60) | (1 << 44) | (1 << 58) | 0x9
+CPU0 = '/machine/unattached/device[0]'
+ANALYZE = os.path.join(TOP, 'build', 'src', 'scripts',
+                       'analyze-migration.py')
+
+
+def binary(build):
+    path, why = binary_or_skip_reason(build)
+    if not path:
+        raise Skip(why)
+    return path
+
+
+def accels():
+    return ['tcg'] + (['kvm'] if kvm_usable() else [])
+
+
+def machines(build):
+    q = Qemu(binary(build), ['-machine', 'none'], name=build)
+    try:
+        return {m['name']: m for m in q.command('query-machines')}
+    finally:
+        q.quit()
+
+
+def check_machine_lists(tap):
+    fork, vanilla = machines('fork'), machines('vanilla')
+    missing = sorted(set(vanilla) - set(fork))
+    tap.ok('every vanilla machine type exists on the fork', not missing,
+           f'missing: {missing}')
+    extra = sorted(set(fork) - set(vanilla))
+    tap.ok('the fork adds exactly its own two machine types',
+           extra == sorted([FORK_I440FX, FORK_Q35]), f'extra: {extra}')
+    for alias, target in (('q35', FORK_Q35), ('pc', FORK_I440FX)):
+        got = [n for n, m in fork.items() if m.get('alias') == alias]
+        tap.ok(f'"{alias}" is {target} on the fork', got == [target],
+               f'expected [{target!r}], got {got}')
+        want = [n for n, m in vanilla.items() if m.get('alias') == alias]
+        tap.ok(f'"{alias}" is {alias == "q35" and "pc-q35" or "pc-i440fx"}'
+               f'-10.2 on vanilla', want == [alias == 'q35' and 'pc-q35-10.2'
+                                             or 'pc-i440fx-10.2'], f'{want}')
+    default = [n for n, m in fork.items() if m.get('is-default')]
+    tap.ok(f'the default machine type is {FORK_I440FX}',
+           default == [FORK_I440FX], f'got {default}')
+    out = subprocess.run([binary('fork'), '-machine', 'help'],
+                         capture_output=True, text=True, check=True).stdout
+    for name in (FORK_Q35, FORK_I440FX):
+        line = [li for li in out.splitlines() if li.split()[:1] == [name]]
+        tap.ok(f'{name} says what it is in -M help',
+               line and 'qemu-resilient' in line[0], f'{line}')
+
+
+def read_values(q, n):
+    """Mailbox values 0 .. @n - 1, read in one HMP xp."""
+    out = q.hmp(f'xp /{n}gx {MAILBOX + MB_VALUES:#x}')
+    words = [int(w, 16) for line in out.splitlines()
+             for w in line.split(':', 1)[1].split()]
+    if len(words) != n:
+        raise RuntimeError(f'xp gave {len(words)} values, expected {n}')
+    return words
+
+
+def cpuid(build, machine, cpu, accel):
+    """{((leaf, subleaf), reg): value} as the guest reads it."""
+    result = {}
+    for start in range(0, len(LEAVES), CPUID_DUMP_MAX_LEAVES):
+        chunk = LEAVES[start:start + CPUID_DUMP_MAX_LEAVES]
+        inputs = {CPUID_DUMP_IN_COUNT: len(chunk), CPUID_DUMP_IN_SPIN: 1}
+        for i, (leaf, sub) in enumerate(chunk):
+            inputs[CPUID_DUMP_IN_LEAF0 + i] = leaf | sub << 32
+        q = Qemu(binary(build), ['-accel', accel, '-machine', machine,
+                                 '-cpu', cpu] +
+                 payload_args('cpuid-dump', inputs), name=build)
+        try:
+            poll(lambda: q.read_u32(MAILBOX + MB_CHECKPOINT),
+                 lambda c: c == CPUID_DUMP_CHECKPOINT_SPINNING,
+                 f'{build}: cpuid-dump done')
+            values = read_values(q, 4 * len(chunk))
+        finally:
+            q.quit()
+        for i, key in enumerate(chunk):
+            for r, reg in enumerate(REGS):
+                result[(key, reg)] = values[4 * i + r] & 0xffffffff
+    return result
+
+
+def describe(diff):
+    return '; '.join(f'CPUID[{leaf:#x},{sub}].{reg}: {a:#010x} -> {b:#010x}'
+                     for ((leaf, sub), reg), (a, b) in sorted(diff.items()))
+
+
+def differences(a, b):
+    return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+
+
+def check_cpuid_upstream(tap, machine, cpu, accel):
+    v = cpuid('vanilla', machine, cpu, accel)
+    f = cpuid('fork', machine, cpu, accel)
+    diff = differences(v, f)
+    tap.ok(f'{machine} -cpu {cpu} ({accel}): the guest reads the same CPUID '
+           f'on vanilla and the fork', not diff, describe(diff))
+
+
+def check_cpuid_fork_type(tap, cpu, accel):
+    upstream = cpuid('fork', 'pc-q35-10.2', cpu, accel)
+    own = cpuid('fork', FORK_Q35, cpu, accel)
+    diff = differences(upstream, own)
+    tap.ok(f'{FORK_Q35} -cpu {cpu} ({accel}): the x87 errata bits are set',
+           all(own[k] & bits == bits for k, bits in X87_ERRATA.items()),
+           describe(diff))
+    # TCG filters SUCCOR/OVERFLOW_RECOV out unless x-amd-mca-recovery
+    allowed = {**X87_ERRATA, **AMD_MCA_RECOVERY}
+    stray = {k: v for k, v in diff.items()
+             if k not in allowed or (v[0] ^ v[1]) & ~allowed[k]}
+    tap.ok(f'{FORK_Q35} -cpu {cpu} ({accel}): nothing else differs from '
+           f'pc-q35-10.2 but AMD MCA recovery', not stray, describe(stray))
+
+
+def save(build, machine, path, accel):
+    """An AMD guest with a deferred error in its SMCA bank, saved.
+
+    Returns the vCPU's vendor: a KVM that does not virtualize CPUID gives
+    it the host's."""
+    q = Qemu(binary(build), ['-accel', accel, '-machine', machine,
+                             '-cpu', 'EPYC-v5'] +
+             payload_args(inputs={VE_IN_MC_BANK: MC_BANK}), name=build)
+    try:
+        poll(lambda: q.value(2) & 0xffffffff, lambda n: n > 0,
+             f'{build}: guest loop counter')
+        out = q.hmp(f'mce 0 {MC_BANK} {DEFERRED_STATUS:#x} 0 0x5000 0')
+        if out.strip():
+            raise RuntimeError(f'mce: {out.strip()}')
+        vendor = q.command('qom-get', path=CPU0, property='vendor')
+        q.command('stop')
+        q.command('migrate-set-capabilities',
+                  capabilities=[{'capability': 'events', 'state': True}])
+        q.command('migrate', uri=f'file:{path}')
+        q.qmp.wait_event('MIGRATION', TIMEOUT,
+                         lambda d: d['status'] in ('completed', 'failed'))
+        status = q.command('query-migrate')['status']
+        if status != 'completed':
+            raise RuntimeError(f'{build}: save {status}')
+    finally:
+        q.quit()
+    return vendor
+
+
+def stream_layout(path):
+    """Each section, subsection and field the stream's vmdesc lists."""
+    out = subprocess.run([sys.executable, ANALYZE, '-f', path, '-d', 'desc'],
+                         capture_output=True, text=True, check=True).stdout
+
+    def walk(desc, prefix):
+        for f in desc.get('fields', []):
+            yield f'{prefix}/{f["name"]}'
+            if 'struct' in f:
+                yield from walk(f['struct'], f'{prefix}/{f["name"]}')
+        for s in desc.get('subsections', []):
+            sub = f'{prefix}/[{s["vmsd_name"]}]'
+            yield sub
+            yield from walk(s, sub)
+
+    lines = []
+    for s in json.loads(out)['devices']:
+        name = f'{s["name"]} {s["instance_id"]} v{s["version"]}'
+        lines.append(name)
+        lines.extend(walk(s, name))
+    return lines
+
+
+def check_stream(tap, machine, accel, tmp):
+    paths = {b: os.path.join(tmp, f'{b}-{machine}') for b in
+             ('vanilla', 'fork')}
+    for build, path in paths.items():
+        save(build, machine, path, accel)
+    v, f = stream_layout(paths['vanilla']), stream_layout(paths['fork'])
+    diff = list(difflib.unified_diff(v, f, 'vanilla', 'fork', lineterm='',
+                                     n=0))
+    tap.ok(f'{machine} ({accel}): the fork sends the sections, subsections '
+           f'and fields vanilla sends, and no others', not diff,
+           '\n'.join(diff[:40]))
+
+
+def check_stream_fork_type(tap, accel, tmp):
+    up, own = (os.path.join(tmp, f'fork-{m}') for m in ('up', 'own'))
+    save('fork', 'pc-q35-10.2', up, accel)
+    vendor = save('fork', FORK_Q35, own, accel)
+    added = sorted(set(stream_layout(own)) - set(stream_layout(up)))
+    for what in ('resilient-cpuid 0 v1', 'cpu 0 v12/[cpu/x-resilient-smca]'):
+        name = f'{FORK_Q35} ({accel}): the stream carries {what}'
+        if 'smca' in what and vendor != 'AuthenticAMD':
+            tap.skip(name, f'the vCPU is {vendor} on this host: no SMCA')
+            continue
+        tap.ok(name, what in added, f'added: {added}')
+
+
+def main():
+    tap = Tap()
+    tmp = os.path.join(TOP, 'build', 'machine-types-test')
+    os.makedirs(tmp, exist_ok=True)
+    run_case(tap, 'machine type lists', check_machine_lists)
+    for accel in accels():
+        for machine in UPSTREAM:
+            for cpu in CPUS:
+                if accel == 'kvm' and cpu != 'qemu64':
+                    continue    # a host's CPU runs no other model for sure
+                run_case(tap, f'CPUID {machine} {cpu} {accel}',
+                         check_cpuid_upstream, machine, cpu, accel)
+        for cpu in CPUS if accel == 'tcg' else ['qemu64']:
+            run_case(tap, f'CPUID {FORK_Q35} {cpu} {accel}',
+                     check_cpuid_fork_type, cpu, accel)
+        for machine in UPSTREAM[:2]:
+            run_case(tap, f'stream {machine} {accel}', check_stream, machine,
+                     accel, tmp)
+        run_case(tap, f'stream {FORK_Q35} {accel}', check_stream_fork_type,
+                 accel, tmp)
+    return tap.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
