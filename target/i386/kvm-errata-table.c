@@ -561,10 +561,11 @@ const KvmHostErratum kvm_host_errata[] = {
                    "FDP on every instruction; a guest CPUID with these bits "
                    "clear claims the old behaviour, which no VM on this host "
                    "has",
-        .advice = "keep x-x87-errata-bits on (the default on "
-                  "qemu-resilient's own machine types, such as q35), which "
-                  "sets the bits in guest CPUID as KVM's errata document "
-                  "recommends",
+        .advice = "run the VM on one of qemu-resilient's own machine "
+                  "types (q35, pc), or with -cpu ...,x-x87-errata-bits=on: "
+                  "either sets the bits in guest CPUID as KVM's errata "
+                  "document recommends (upstream machine types keep "
+                  "vanilla's CPUID)",
         .references = (const char *const[]) {
             KVM_ERRATA_DOC " (x87 features)", NULL },
         .detect = detect_x87_bits,

@@ -8,14 +8,18 @@ host's are untouched), manage a domain whose <emulator> is the fork and
 whose firmware is the vcpu-events payload (KVM where usable, else TCG):
 
 - virsh domcapabilities: the CPU models and their usability are the
-  fork's own answer (query-cpu-definitions);
+  fork's own answer (query-cpu-definitions); 'q35' and 'pc' are the
+  fork's own machine types, and a domain defined with machine='q35'
+  stores pc-q35-10.2-resilient1;
 - start; qemu-monitor-command with x-query-kvm-errata,
   x-query-vcpu-events, x-inject-mce and x-inject-memory-error;
 - save/restore and managedsave/start with the guest's counters intact;
 - the TSX-update scenario: a guest saved with a CPU feature (mca, which
   its #MC handler uses) restored on a vCPU lacking it is refused by the
   fork with the feature named, the save file unchanged, and restoring
-  with the original definition works.
+  with the original definition works;
+- a domain on the upstream pc-q35-10.2 moves between the fork and
+  vanilla QEMU 10.2.2 (save on one, restore on the other, and back).
 
 Needs root (namespaces, daemons); makes the libvirt-qemu user and the kvm
 and libvirt-qemu groups if they are missing, as Debian's
@@ -38,13 +42,17 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (MAILBOX, MB_VALUES, MC_BANK, PAYLOADS,  # noqa: E402
+from harness import (FORK_I440FX, FORK_Q35,  # noqa: E402
+                     MAILBOX, MB_VALUES, MC_BANK, PAYLOADS,
                      TIMEOUT, VE_OUT_LOOPS, VE_OUT_MC_HANDLED, Qemu, Tap,
                      binary_or_skip_reason, default_accel, mce_args, poll,
-                     run_case, xp_value)
+                     Skip, run_case, xp_value)
 
 DOMAIN = 'resilient-payload'
-MACHINE = 'pc-q35-10.2'
+# Defined as 'q35': libvirt stores what the fork expands it to
+MACHINE = 'q35'
+UPSTREAM_DOMAIN = 'resilient-upstream-type'
+UPSTREAM_MACHINE = 'pc-q35-10.2'
 MISSING = 'mca'
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 PRIVATE_DIRS = ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt',
@@ -190,8 +198,17 @@ class Domain:
         return poll(lambda: self.value(index), lambda now: now > beyond,
                     f'{self.name}: value {index}')
 
-    def inject_mce(self, n):
-        self.qmp('x-inject-mce', **mce_args(n << 12))
+    def inject_mce(self, n, hmp=False):
+        """Machine check @n; with HMP's mce where QEMU is vanilla."""
+        if hmp:
+            a = mce_args(n << 12)
+            out = virsh('qemu-monitor-command', self.name, '--hmp',
+                        f'mce 0 {a["bank"]} {a["status"]:#x} '
+                        f'{a["mcg-status"]:#x} {a["addr"]:#x} 0')
+            if out.strip():
+                raise VirshError(f'mce: {out.strip()}')
+        else:
+            self.qmp('x-inject-mce', **mce_args(n << 12))
         return self.wait_value(VE_OUT_MC_HANDLED, n - 1)
 
 
@@ -220,6 +237,86 @@ def domcapabilities(tap, fork, virt, accel):
     usable = sorted(m for m in common if own[m] == 'yes')
     tap.note(f'usable here under {accel}: {len(usable)} models, e.g. '
              f'{", ".join(usable[:6])}')
+
+
+def machine_types(tap, fork, virt):
+    for alias, target in (('q35', FORK_Q35), ('pc', FORK_I440FX),
+                          (FORK_Q35, FORK_Q35),
+                          (UPSTREAM_MACHINE, UPSTREAM_MACHINE)):
+        caps = ET.fromstring(virsh('domcapabilities', '--emulatorbin', fork,
+                                   '--virttype', virt, '--machine', alias))
+        got = caps.findtext('machine')
+        tap.ok(f'domcapabilities --machine {alias}: libvirt knows it as '
+               f'{target}', got == target, f'got {got}')
+
+
+def domain_xml(workdir, name, machine, emulator, virt, accel):
+    path = os.path.join(workdir, f'{name}.xml')
+    with open(path, 'w') as f:
+        f.write(DOMAIN_XML.format(
+            virt=virt, qemu_ns=QEMU_NS, name=name,
+            cpu_mode='host-passthrough' if accel == 'kvm' else 'maximum',
+            machine=machine, emulator=emulator,
+            payload=os.path.join(PAYLOADS, 'vcpu-events.bin'),
+            mc_bank_input=MAILBOX + 8 * 2, mc_bank=MC_BANK))
+    return path
+
+
+def stored_machine(name):
+    xml = ET.fromstring(virsh('dumpxml', name))
+    return xml.find('os/type').get('machine')
+
+
+def defined_as_q35(tap, dom):
+    got = stored_machine(dom.name)
+    tap.ok(f"define with machine='{MACHINE}': libvirt stores {FORK_Q35}",
+           got == FORK_Q35, f'got {got}')
+
+
+def upstream_type_across_builds(tap, fork, virt, accel, workdir):
+    """pc-q35-10.2 means one ABI: the guest moves fork -> vanilla -> fork."""
+    vanilla, why = binary_or_skip_reason('vanilla')
+    if not vanilla:
+        raise Skip(why)
+    dom = Domain(UPSTREAM_DOMAIN)
+    virsh('define', domain_xml(workdir, dom.name, UPSTREAM_MACHINE, fork,
+                               virt, accel))
+    try:
+        tap.ok(f"define with machine='{UPSTREAM_MACHINE}': stored as is",
+               stored_machine(dom.name) == UPSTREAM_MACHINE,
+               stored_machine(dom.name))
+        virsh('start', dom.name)
+        dom.wait_value(VE_OUT_LOOPS, 0)
+        handled = dom.inject_mce(1)
+        path = os.path.join(workdir, 'upstream-saved')
+        names = {fork: 'fork', vanilla: 'vanilla'}
+        for here, there in ((fork, vanilla), (vanilla, fork)):
+            loops = dom.value(VE_OUT_LOOPS)
+            virsh('save', dom.name, path)
+            xml = ET.fromstring(virsh('save-image-dumpxml', path))
+            xml.find('devices/emulator').text = there
+            changed = os.path.join(workdir, 'upstream-changed.xml')
+            ET.ElementTree(xml).write(changed)
+            virsh('restore', path, '--xml', changed)
+            dom.wait_value(VE_OUT_LOOPS, loops)
+            live = ET.fromstring(virsh('dumpxml', dom.name))
+            before = dom.value(VE_OUT_MC_HANDLED)
+            handled = dom.inject_mce(before + 1, hmp=there == vanilla)
+            tap.ok(f'{UPSTREAM_MACHINE}: saved on {names[here]}, restored '
+                   f'on {names[there]}; the guest kept its {before} machine '
+                   f'checks and handles one more',
+                   live.findtext('devices/emulator') == there and
+                   handled == before + 1 == 2 + (there == fork) and
+                   dom.state() == 'running',
+                   f'emulator {live.findtext("devices/emulator")}, '
+                   f'handled {handled}, {dom.state()}')
+            os.unlink(path)
+    finally:
+        for cmd in (['destroy', dom.name], ['undefine', dom.name]):
+            try:
+                virsh(*cmd)
+            except VirshError:
+                pass
 
 
 def start_and_query(tap, dom, accel):
@@ -342,15 +439,13 @@ def in_namespace():
     try:
         tap.note(virsh('version').strip().replace('\n', '; '))
         run_case(tap, 'domcapabilities', domcapabilities, fork, virt, accel)
-        domain_xml = os.path.join(workdir, 'domain.xml')
-        with open(domain_xml, 'w') as f:
-            f.write(DOMAIN_XML.format(
-                virt=virt, qemu_ns=QEMU_NS, name=DOMAIN,
-                cpu_mode='host-passthrough' if accel == 'kvm' else 'maximum', machine=MACHINE, emulator=fork,
-                payload=os.path.join(PAYLOADS, 'vcpu-events.bin'),
-                mc_bank_input=MAILBOX + 8 * 2, mc_bank=MC_BANK))
-        virsh('define', domain_xml)
-        steps = [('start and query', start_and_query, accel),
+        run_case(tap, 'machine types', machine_types, fork, virt)
+        run_case(tap, f'{UPSTREAM_MACHINE} across builds',
+                 upstream_type_across_builds, fork, virt, accel, workdir)
+        virsh('define', domain_xml(workdir, DOMAIN, MACHINE, fork, virt,
+                                   accel))
+        steps = [('defined as q35', defined_as_q35),
+                 ('start and query', start_and_query, accel),
                  ('save/restore', save_restore, workdir),
                  ('managedsave', managedsave),
                  ('restore lacking a feature', lacking_feature, workdir),
