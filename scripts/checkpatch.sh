@@ -8,7 +8,7 @@ checkpatch=$SRC_TREE/scripts/checkpatch.pl
 fail=0
 
 for p in $(grep -v '^#' "$TOP/patches/series"); do
-    if ! out=$("$checkpatch" -q --no-signoff "$TOP/patches/$p" 2>&1); then
+    if ! out=$("$checkpatch" -q --no-signoff --patch "$TOP/patches/$p" 2>&1); then
         echo "$out"
         fail=1
     fi

@@ -29,7 +29,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FORK_Q35, MC_BANK, VECTOR_MC, VECTOR_NMI,  # noqa: E402
-                     VE_IN_IRET, VE_IN_MC_BANK, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED,
+                     VE_IN_IRET, VE_IN_MC_BANK, VE_OUT_MC_ADDR,
+                     VE_OUT_MC_HANDLED,
                      VE_OUT_LOOPS, MigrationFailed, Qemu, Tap,
                      binary_or_skip_reason, inject_mce, kvm_usable, migrate,
                      payload_args, poll, run_case, wait_count, wait_value)

@@ -39,8 +39,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_Q35, MC_BANK, TOP, VECTOR_MC, VE_IN_MC_BANK,  # noqa: E402
-                     VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
+from harness import (FORK_Q35, MC_BANK, TOP, VECTOR_MC,  # noqa: E402
+                     VE_IN_MC_BANK, VE_OUT_LOOPS, VE_OUT_MC_HANDLED,
+                     QMPError, Qemu, Tap,
                      binary_or_skip_reason, default_accel, inject_mce,
                      payload_args, run_case, wait_count, wait_value)
 
