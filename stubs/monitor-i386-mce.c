@@ -1,5 +1,6 @@
 /*
- * x-inject-mce and x-inject-memory-error for targets other than x86
+ * x-inject-mce, x-inject-memory-error and x-query-memory-errors for
+ * targets other than x86
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,4 +22,10 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
                                Error **errp)
 {
     error_setg(errp, "memory-error injection is only available on x86");
+}
+
+MemoryErrorPageList *qmp_x_query_memory_errors(Error **errp)
+{
+    error_setg(errp, "memory errors are only tracked on x86");
+    return NULL;
 }

@@ -205,8 +205,48 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
         raise_memory_error_sigbus(page, ar, cs, errp);
         return;
     }
-    /* No SIGBUS path without KVM: inject what it would. */
+    /*
+     * No SIGBUS path without KVM: inject what it would, and record the
+     * page as KVM's SIGBUS path does.
+     */
+    x86_memory_poison_record(gpa, ar, false);
     x86_cpu_inject_memory_error(X86_CPU(cs), gpa & TARGET_PAGE_MASK, ar);
+}
+
+MemoryErrorPageList *qmp_x_query_memory_errors(Error **errp)
+{
+    g_autofree X86PoisonedPageInfo *list = NULL;
+    MemoryErrorPageList *pages = NULL;
+    unsigned n;
+
+    list = x86_memory_poison_list(&n);
+    for (unsigned i = n; i-- > 0;) {
+        MemoryErrorPage *page = g_new0(MemoryErrorPage, 1);
+
+        page->gpa = list[i].gpa;
+        page->action = list[i].action_required ? MEMORY_ERROR_KIND_REQUIRED
+                                               : MEMORY_ERROR_KIND_OPTIONAL;
+        page->reported = list[i].reported;
+        page->on_access = list[i].on_access;
+        QAPI_LIST_PREPEND(pages, page);
+    }
+    return pages;
+}
+
+void hmp_info_memory_errors(Monitor *mon, const QDict *qdict)
+{
+    g_autoptr(MemoryErrorPageList) pages = qmp_x_query_memory_errors(NULL);
+
+    if (!pages) {
+        monitor_printf(mon, "no guest page is poisoned\n");
+        return;
+    }
+    for (MemoryErrorPageList *p = pages; p; p = p->next) {
+        monitor_printf(mon, "0x%016" PRIx64 " %s, %s%s\n", p->value->gpa,
+                       MemoryErrorKind_str(p->value->action),
+                       p->value->reported ? "reported" : "not reported yet",
+                       p->value->on_access ? ", #MC on access" : "");
+    }
 }
 
 void hmp_inject_memory_error(Monitor *mon, const QDict *qdict)

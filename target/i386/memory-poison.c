@@ -16,6 +16,12 @@
  * the guest sees the RIP after the access (reads return all ones).  A
  * reset takes the regions away, as upstream remaps poisoned RAM on reset.
  *
+ * Every page a memory error took is recorded here, with or without such
+ * a region: an action-optional error, a machine check raised at once,
+ * the host's SIGBUS.  Migration does not read those pages and carries
+ * the list (memory-poison-migration.c), and the destination poisons them
+ * for access there.
+ *
  * Copyright (c) 2026 qemu-resilient authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -25,11 +31,13 @@
 #include "qapi/error.h"
 #include "exec/target_page.h"
 #include "hw/core/cpu.h"
+#include "qemu/lockable.h"
 #include "qemu/main-loop.h"
 #include "system/address-spaces.h"
 #include "system/memory.h"
 #include "system/kvm.h"
 #include "system/reset.h"
+#include "system/ramblock.h"
 #include "cpu.h"
 #include "memory-error.h"
 #include "memory-poison.h"
@@ -39,17 +47,33 @@
 #define POISON_REGION_PRIORITY  100
 
 typedef struct PoisonedPage {
-    MemoryRegion mr;
+    MemoryRegion mr;        /* the on-access region, once on_access */
     hwaddr gpa;
-    bool poisoned;      /* off after a reset; the region stays, disabled */
+    ram_addr_t ram_addr;
+    bool poisoned;          /* since the last reset; entries stay after it */
+    bool action_required;
+    bool reported;          /* the guest has had its machine check */
+    bool on_access;         /* the region is enabled */
+    bool has_region;        /* mr is initialised */
+    bool host;              /* the host kernel poisoned it; KVM remaps it */
 } PoisonedPage;
 
 /*
- * gpa -> PoisonedPage, under the BQL.  Entries are never freed: an old
- * FlatView may still point at a region after it was disabled, and the
- * same page poisoned again reuses its region.
+ * gpa -> PoisonedPage and ram_addr -> PoisonedPage, changed under the
+ * BQL.  The migration thread looks pages up without it: poison_ram and
+ * each entry's poisoned flag are also changed under poison_lock.
+ * Entries are never freed: an old FlatView may still point at a region
+ * after it was disabled, and the same page poisoned again reuses it.
  */
 static GHashTable *poison_pages;
+static GHashTable *poison_ram;
+static unsigned poison_count;
+static QemuMutex poison_lock;
+
+static void __attribute__((constructor)) poison_lock_init(void)
+{
+    qemu_mutex_init(&poison_lock);
+}
 
 static PoisonedPage *find_page(hwaddr gpa)
 {
@@ -62,7 +86,56 @@ bool x86_memory_poisoned(hwaddr gpa)
 {
     PoisonedPage *p = find_page(gpa);
 
+    return p && p->poisoned && p->on_access;
+}
+
+unsigned x86_memory_poison_count(void)
+{
+    return poison_count;
+}
+
+bool x86_memory_poison_ram_addr(ram_addr_t ram_addr)
+{
+    ram_addr_t page = ram_addr & TARGET_PAGE_MASK;
+    PoisonedPage *p;
+
+    if (!qatomic_read(&poison_count)) {
+        return false;
+    }
+    QEMU_LOCK_GUARD(&poison_lock);
+    p = g_hash_table_lookup(poison_ram, &page);
     return p && p->poisoned;
+}
+
+static gint compare_gpa(gconstpointer a, gconstpointer b)
+{
+    const X86PoisonedPageInfo *x = a, *y = b;
+
+    return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+X86PoisonedPageInfo *x86_memory_poison_list(unsigned *count)
+{
+    X86PoisonedPageInfo *list = g_new0(X86PoisonedPageInfo, poison_count);
+    GHashTableIter iter;
+    PoisonedPage *p;
+    unsigned n = 0;
+
+    if (poison_pages) {
+        g_hash_table_iter_init(&iter, poison_pages);
+        while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&p)) {
+            if (p->poisoned) {
+                list[n++] = (X86PoisonedPageInfo) {
+                    .gpa = p->gpa, .action_required = p->action_required,
+                    .reported = p->reported, .on_access = p->on_access,
+                };
+            }
+        }
+    }
+    assert(n == poison_count);
+    qsort(list, n, sizeof(*list), compare_gpa);
+    *count = n;
+    return list;
 }
 
 /*
@@ -80,6 +153,10 @@ static MemTxResult poison_access(void *opaque, hwaddr addr, bool is_write)
 
     trace_x86_memory_poison_access(current_cpu ? current_cpu->cpu_index : -1,
                                    p->gpa + addr, is_write);
+    if (current_cpu) {
+        p->reported = true;
+        p->action_required = true;
+    }
     if (kvm_enabled() && current_cpu) {
         async_run_on_cpu(current_cpu, poison_inject_kvm,
                          RUN_ON_CPU_HOST_ULONG(p->gpa));
@@ -118,41 +195,48 @@ static const MemoryRegionOps poison_ops = {
     },
 };
 
-/* A reset gives the guest usable memory there again. */
+/*
+ * A reset gives the guest usable memory there again: zeroed, as
+ * upstream's remap of the pages the host poisoned gives it.
+ */
 static void poison_reset(void *unused)
 {
+    g_autofree uint8_t *zeros = g_malloc0(TARGET_PAGE_SIZE);
     GHashTableIter iter;
     PoisonedPage *p;
 
     g_hash_table_iter_init(&iter, poison_pages);
     while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&p)) {
-        if (p->poisoned) {
-            trace_x86_memory_poison_reset(p->gpa);
+        if (!p->poisoned) {
+            continue;
+        }
+        trace_x86_memory_poison_reset(p->gpa);
+        if (p->on_access) {
             memory_region_set_enabled(&p->mr, false);
+            p->on_access = false;
+        }
+        if (!p->host) {
+            address_space_write(&address_space_memory, p->gpa,
+                                MEMTXATTRS_UNSPECIFIED, zeros,
+                                TARGET_PAGE_SIZE);
+        }
+        WITH_QEMU_LOCK_GUARD(&poison_lock) {
             p->poisoned = false;
         }
     }
+    qatomic_set(&poison_count, 0);
 }
 
-bool x86_memory_poison_page(hwaddr gpa, Error **errp)
+/* The entry for the page at @gpa, created if need be; NULL if not RAM. */
+static PoisonedPage *get_page(hwaddr gpa, Error **errp)
 {
     hwaddr page = gpa & TARGET_PAGE_MASK;
     PoisonedPage *p = find_page(page);
     MemoryRegionSection ram;
-    g_autofree char *name = NULL;
 
-    if (p && p->poisoned) {
-        error_setg(errp, "the page at 0x%" HWADDR_PRIx " is already poisoned",
-                   page);
-        return false;
-    }
     if (p) {
-        memory_region_set_enabled(&p->mr, true);
-        p->poisoned = true;
-        trace_x86_memory_poison_page(page);
-        return true;
+        return p;
     }
-
     ram = memory_region_find(get_system_memory(), page, TARGET_PAGE_SIZE);
     if (!ram.mr || !memory_region_is_ram(ram.mr) ||
         int128_get64(ram.size) < TARGET_PAGE_SIZE) {
@@ -160,22 +244,100 @@ bool x86_memory_poison_page(hwaddr gpa, Error **errp)
         if (ram.mr) {
             memory_region_unref(ram.mr);
         }
-        return false;
+        return NULL;
     }
     if (!poison_pages) {
         poison_pages = g_hash_table_new(g_int64_hash, g_int64_equal);
+        poison_ram = g_hash_table_new(g_int64_hash, g_int64_equal);
         qemu_register_reset(poison_reset, NULL);
     }
     p = g_new0(PoisonedPage, 1);
     p->gpa = page;
+    p->ram_addr = memory_region_get_ram_addr(ram.mr) +
+                  ram.offset_within_region;
     memory_region_unref(ram.mr);
-    name = g_strdup_printf("x-resilient-poison@0x%" HWADDR_PRIx, page);
-    memory_region_init_io(&p->mr, NULL, &poison_ops, p, name,
-                          TARGET_PAGE_SIZE);
-    memory_region_add_subregion_overlap(get_system_memory(), page, &p->mr,
-                                        POISON_REGION_PRIORITY);
-    p->poisoned = true;
     g_hash_table_insert(poison_pages, &p->gpa, p);
-    trace_x86_memory_poison_page(page);
+    WITH_QEMU_LOCK_GUARD(&poison_lock) {
+        g_hash_table_insert(poison_ram, &p->ram_addr, p);
+    }
+    return p;
+}
+
+static void mark_poisoned(PoisonedPage *p)
+{
+    if (!p->poisoned) {
+        p->action_required = p->reported = p->on_access = p->host = false;
+        WITH_QEMU_LOCK_GUARD(&poison_lock) {
+            p->poisoned = true;
+        }
+        qatomic_inc(&poison_count);
+    }
+}
+
+static void enable_on_access(PoisonedPage *p)
+{
+    if (!p->has_region) {
+        g_autofree char *name = g_strdup_printf("x-resilient-poison@0x%"
+                                                HWADDR_PRIx, p->gpa);
+
+        memory_region_init_io(&p->mr, NULL, &poison_ops, p, name,
+                              TARGET_PAGE_SIZE);
+        memory_region_add_subregion_overlap(get_system_memory(), p->gpa,
+                                            &p->mr, POISON_REGION_PRIORITY);
+        p->has_region = true;
+    } else {
+        memory_region_set_enabled(&p->mr, true);
+    }
+    p->on_access = true;
+}
+
+bool x86_memory_poison_page(hwaddr gpa, Error **errp)
+{
+    PoisonedPage *p;
+
+    if (x86_memory_poisoned(gpa)) {
+        error_setg(errp, "the page at 0x%" HWADDR_PRIx " is already poisoned",
+                   gpa & TARGET_PAGE_MASK);
+        return false;
+    }
+    p = get_page(gpa, errp);
+    if (!p) {
+        return false;
+    }
+    mark_poisoned(p);
+    p->action_required = true;
+    enable_on_access(p);
+    trace_x86_memory_poison_page(p->gpa);
+    return true;
+}
+
+void x86_memory_poison_record(hwaddr gpa, bool action_required, bool host)
+{
+    PoisonedPage *p = get_page(gpa, NULL);
+
+    if (!p) {
+        return;     /* the callers checked; nothing to carry otherwise */
+    }
+    mark_poisoned(p);
+    p->action_required |= action_required;
+    p->reported = true;
+    p->host |= host;
+    trace_x86_memory_poison_record(p->gpa, action_required, host);
+}
+
+bool x86_memory_poison_restore(const X86PoisonedPageInfo *info, Error **errp)
+{
+    PoisonedPage *p = get_page(info->gpa, errp);
+
+    if (!p) {
+        return false;
+    }
+    mark_poisoned(p);
+    p->action_required = info->action_required;
+    p->reported = info->reported;
+    if (!p->on_access) {
+        enable_on_access(p);
+    }
+    trace_x86_memory_poison_page(p->gpa);
     return true;
 }

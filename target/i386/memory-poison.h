@@ -9,22 +9,61 @@
 #ifndef TARGET_I386_MEMORY_POISON_H
 #define TARGET_I386_MEMORY_POISON_H
 
+#include "exec/cpu-common.h"
 #include "exec/hwaddr.h"
 #include "exec/memattrs.h"
 #include "exec/mmu-access-type.h"
 #include "exec/vaddr.h"
+
+/* A guest page a memory error took, and what the guest knows of it. */
+typedef struct X86PoisonedPageInfo {
+    hwaddr gpa;
+    bool action_required;   /* the error was, or will be, action required */
+    bool reported;          /* the guest has had its machine check */
+    bool on_access;         /* a guest access raises #MC */
+} X86PoisonedPageInfo;
 
 /*
  * Poison the guest page that holds @gpa: from now until the next system
  * reset, a vCPU that reads, writes or fetches from it gets the
  * action-required machine check that consumed poison raises on hardware,
  * as its vendor encodes it.  False, with @errp set, if the page is
- * already poisoned.
+ * already poisoned that way or is not guest RAM.
  */
 bool x86_memory_poison_page(hwaddr gpa, Error **errp);
 
-/* Whether the guest page that holds @gpa is poisoned. */
+/*
+ * Record that the guest was told of a memory error in the page that
+ * holds @gpa (a machine check injected, or the host's SIGBUS; @host if
+ * the host kernel poisoned the page itself), so that the page is not
+ * read again and its poison follows the guest when it migrates.
+ */
+void x86_memory_poison_record(hwaddr gpa, bool action_required, bool host);
+
+/*
+ * Poison a page for a guest that arrived by migration: on access, and
+ * reported as @info says.  False, with @errp set, if it is not guest RAM.
+ */
+bool x86_memory_poison_restore(const X86PoisonedPageInfo *info,
+                               Error **errp);
+
+/* Whether the guest page that holds @gpa is poisoned for guest access. */
 bool x86_memory_poisoned(hwaddr gpa);
+
+/* How many pages are poisoned (since the last reset). */
+unsigned x86_memory_poison_count(void);
+
+/* The poisoned pages, in guest-physical order; free with g_free(). */
+X86PoisonedPageInfo *x86_memory_poison_list(unsigned *count);
+
+/* Whether the page at @ram_addr (a ram_addr_t) is poisoned. */
+bool x86_memory_poison_ram_addr(ram_addr_t ram_addr);
+
+/*
+ * Register the list's migration section (memory-poison-migration.c):
+ * called when a vCPU is realized; the first one does it.
+ */
+void x86_memory_poison_realize(X86CPU *cpu);
 
 /*
  * TCGCPUOps.do_transaction_failed: an access to a poisoned page raises

@@ -48,8 +48,13 @@ static void mc_handler(KitFrame *frame)
     kit_report(MEMERR_OUT_MCG_STATUS, rdmsr(MSR_MCG_STATUS));
     kit_report(MEMERR_OUT_MC_EIP, frame->eip);
     record_bank();
-    if (mode == MEMERR_MODE_TOUCH) {
-        /* The page is still poisoned: do not read it again. */
+    if (mode == MEMERR_MODE_TOUCH &&
+        (frame->eip == (uint32_t)(uintptr_t)memerr_touch_insn ||
+         frame->eip == (uint32_t)(uintptr_t)memerr_touch_after)) {
+        /*
+         * The read raised it: the page is still poisoned, do not read it
+         * again.  (An action-optional #MC while waiting returns as is.)
+         */
         frame->eip = (uint32_t)(uintptr_t)memerr_touch_after;
     }
     if (mode == MEMERR_MODE_MC_NESTED) {
