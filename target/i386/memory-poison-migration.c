@@ -183,7 +183,7 @@ static const VMStateDescription vmstate_poison_record = {
     }
 };
 
-static const VMStateDescription vmstate_poisoned_memory = {
+const VMStateDescription vmstate_x86_poisoned_memory = {
     .name = "resilient-poisoned-memory",
     .version_id = 1,
     .minimum_version_id = 1,
@@ -200,10 +200,16 @@ static const VMStateDescription vmstate_poisoned_memory = {
     }
 };
 
+void *x86_memory_poison_stream(void)
+{
+    return &poison_stream;
+}
+
 void x86_memory_poison_realize(X86CPU *cpu)
 {
     /* One list for the machine: with the first vCPU, on both sides. */
     if (CPU(cpu)->cpu_index == 0) {
-        vmstate_register(NULL, 0, &vmstate_poisoned_memory, &poison_stream);
+        vmstate_register(NULL, 0, &vmstate_x86_poisoned_memory,
+                         &poison_stream);
     }
 }

@@ -199,12 +199,15 @@ static const MemoryRegionOps poison_ops = {
  * A reset gives the guest usable memory there again: zeroed, as
  * upstream's remap of the pages the host poisoned gives it.
  */
-static void poison_reset(void *unused)
+void x86_memory_poison_forget(void)
 {
     g_autofree uint8_t *zeros = g_malloc0(TARGET_PAGE_SIZE);
     GHashTableIter iter;
     PoisonedPage *p;
 
+    if (!poison_pages) {
+        return;
+    }
     g_hash_table_iter_init(&iter, poison_pages);
     while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&p)) {
         if (!p->poisoned) {
@@ -225,6 +228,11 @@ static void poison_reset(void *unused)
         }
     }
     qatomic_set(&poison_count, 0);
+}
+
+static void poison_reset(void *unused)
+{
+    x86_memory_poison_forget();
 }
 
 /* The entry for the page at @gpa, created if need be; NULL if not RAM. */

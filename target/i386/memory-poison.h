@@ -59,6 +59,13 @@ X86PoisonedPageInfo *x86_memory_poison_list(unsigned *count);
 /* Whether the page at @ram_addr (a ram_addr_t) is poisoned. */
 bool x86_memory_poison_ram_addr(ram_addr_t ram_addr);
 
+/* What a reset does to the pages: none poisoned, their memory zeroed. */
+void x86_memory_poison_forget(void);
+
+/* The list's migration section and its opaque, for the fuzzer. */
+extern const VMStateDescription vmstate_x86_poisoned_memory;
+void *x86_memory_poison_stream(void);
+
 /*
  * Register the list's migration section (memory-poison-migration.c):
  * called when a vCPU is realized; the first one does it.
