@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import unittest
 
 import pycotap
@@ -408,6 +409,77 @@ def vcpu_events_moves(self, kernel):
                          'NMIs injected')
 
 
+def poisoned_guest_migrates(self, kernel):
+    """Evacuation: a guest that memory errors hit live-migrates, and the
+    poison follows it (q35, the fork's type: x-migrate-poisoned-memory).
+
+    An AO error on a helper's page: the guest kills that helper (it asked
+    for early kill) and offlines the page.  A second helper's page is
+    poisoned for access.  The guest moves; the destination lists both
+    pages, the guest answers, and the second helper's read there kills it
+    with BUS_MCEERR_AR."""
+    def kernel_log(side):
+        path = os.path.join(LOG_DIR, f'{self.id().split(".")[-1]}-'
+                            f'{side}-kernel.log')
+        return path, {'kernel_console': 'ttyS1',
+                      'args': ('-serial', f'file:{path}')}
+
+    def wait_kernel_log(path, regex, what):
+        deadline = time.monotonic() + guest.TIMEOUT
+        while True:
+            with open(path, errors='replace') as f:
+                text = f.read()
+            if re.search(regex, text):
+                return text
+            if time.monotonic() > deadline:
+                self.fail(f'{what}: expected {regex!r} in the kernel log:\n'
+                          f'{text}')
+            time.sleep(0.1)
+
+    os.makedirs(LOG_DIR, exist_ok=True)
+    src_log, serial = kernel_log('source')
+    g = guest.GuestLinux(KERNELS[kernel], INITRD, AMD_RECOVERY_CPU, **serial)
+    self.guests.append(g)
+    g.launch()
+
+    optional = start_poison_helper(g)
+    mark = g.pos
+    g.cmd('x-inject-memory-error', gpa=optional, action='optional')
+    g.pos = mark
+    self.assert_console(g, rb'helper: SIGBUS BUS_MCEERR_AO ',
+                        'AO: the guest warned the helper')
+    m = self.assert_console(g, rb'helper-exit (\d+)\r?\n', 'AO: helper ended')
+    self.assertEqual(m.group(1), b'11', 'expected exit 11 (BUS_MCEERR_AO)')
+    wait_kernel_log(src_log, rf'Memory failure: {optional >> 12:#x}: '
+                    r'[^\n]*Recovered', 'AO: the guest offlined the page')
+    g.run('exec 3>&-')
+    required = start_poison_helper(g)
+    g.cmd('x-inject-memory-error', gpa=required, action='required')
+    listed = [(p['gpa'], p['action']) for p in g.cmd('x-query-memory-errors')]
+    self.assertEqual(sorted(listed), sorted([
+        (optional & ~0xfff, 'optional'), (required & ~0xfff, 'required')]))
+
+    dst_log, serial = kernel_log('destination')
+    g = move(self, g, kernel, AMD_RECOVERY_CPU, 'live', **serial)
+    self.assertTrue(g.alive(), 'the guest died in the move')
+    pages = {p['gpa']: p for p in g.cmd('x-query-memory-errors')}
+    self.assertEqual(sorted(pages), sorted([optional & ~0xfff,
+                                            required & ~0xfff]),
+                     'the destination lists the two pages')
+    self.assertTrue(all(p['on-access'] for p in pages.values()))
+    mark = g.pos
+    g.run('echo go >&3; exec 3>&-')
+    g.pos = mark
+    self.assert_console(g, rb'helper: SIGBUS BUS_MCEERR_AR ',
+                        'AR after the move: the helper told of its page')
+    m = self.assert_console(g, rb'helper-exit (\d+)\r?\n', 'AR: helper ended')
+    self.assertEqual(m.group(1), b'10', 'expected exit 10 (BUS_MCEERR_AR)')
+    self.assertTrue(g.alive(), 'the guest died after the helper')
+    text = wait_kernel_log(dst_log, rf'Memory failure: {required >> 12:#x}: '
+                           r'[^\n]*Recovered', 'AR: the guest recovered')
+    self.assertNotIn('Kernel panic', text)
+
+
 def cpu_fallback(self, kernel):
     """Westmere-v2 wants spec-ctrl, which TCG lacks: with x-fallback the
     guest boots as Westmere-v1 and its /proc/cpuinfo has no spec_ctrl;
@@ -476,6 +548,7 @@ SCENARIOS = {
     'cpu_fallback': (cpu_fallback, None),
     'cpuid_guard': (cpuid_guard, None),
     'vcpu_events_moves': (vcpu_events_moves, None),
+    'poisoned_guest_migrates': (poisoned_guest_migrates, None),
     'kvm_boot': (kvm_boot, None),
 }
 
