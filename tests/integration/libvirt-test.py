@@ -427,6 +427,22 @@ def memory_error(tap, dom):
            'its machine check', dom.wait_value(VE_OUT_MC_HANDLED, 1) == 2)
 
 
+def poisoned_save_restore(tap, dom, workdir):
+    """On the fork's type the poisoned guest saves and restores."""
+    path = os.path.join(workdir, 'poisoned')
+    loops = dom.value(VE_OUT_LOOPS)
+    virsh('save', dom.name, path)
+    virsh('restore', path)
+    dom.wait_value(VE_OUT_LOOPS, loops)
+    pages = dom.qmp('x-query-memory-errors')
+    tap.ok('save/restore of the poisoned guest: it goes on, the page '
+           'still listed as poisoned',
+           dom.value(VE_OUT_MC_HANDLED) == 2 and
+           [p['gpa'] for p in pages] == [0x300000] and
+           all(p['on-access'] for p in pages), f'{pages}')
+    os.unlink(path)
+
+
 def in_namespace():
     tap = Tap()
     fork, _ = binary_or_skip_reason('fork')
@@ -449,7 +465,8 @@ def in_namespace():
                  ('save/restore', save_restore, workdir),
                  ('managedsave', managedsave),
                  ('restore lacking a feature', lacking_feature, workdir),
-                 ('memory error', memory_error)]
+                 ('memory error', memory_error),
+                 ('poisoned save/restore', poisoned_save_restore, workdir)]
         for name, fn, *args in steps:
             before = tap.failed
             run_case(tap, name, fn, dom, *args)
