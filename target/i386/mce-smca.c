@@ -20,6 +20,7 @@
 #include "system/kvm.h"
 #include "kvm/kvm_i386.h"
 #include "mce-smca.h"
+#include "mce-deferred-interrupt.h"
 #include "trace.h"
 
 /* MCA_CONFIG: bits the guest can set (APM vol. 2, 9.3.2.3). */
@@ -46,6 +47,9 @@ bool x86_smca_msrs_enabled(X86CPU *cpu)
 
 bool x86_smca_tcg_claims_msr(X86CPU *cpu, uint32_t msr)
 {
+    if (msr == MSR_CU_DEF_ERR) {
+        return x86_deferred_interrupt_enabled(cpu);
+    }
     return x86_smca_is_msr(msr) &&
            (x86_smca_msrs_enabled(cpu) || cpu->smca_msrs_gp);
 }
@@ -139,6 +143,9 @@ bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
     X86SMCABank *b;
     bool ok = true;
 
+    if (msr == MSR_CU_DEF_ERR) {
+        return x86_deferred_interrupt_rdmsr(cpu, msr, val);
+    }
     if (!smca_decode(cpu, msr, &bank, &reg)) {
         trace_x86_smca_rdmsr_gp(CPU(cpu)->cpu_index, msr);
         return false;
@@ -153,7 +160,9 @@ bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
         *val = legacy_get(cpu, MSR_MC0_CTL + 4 * bank + reg);
         break;
     case SMCA_CONFIG:
-        *val = b->config;
+        /* DeferredIntTypeSupported: where the interrupt can be raised */
+        *val = b->config | (x86_deferred_interrupt_enabled(cpu) ?
+                            SMCA_CONFIG_DEFERRED_INT_SUPPORTED : 0);
         break;
     case SMCA_IPID:
         /* With x-amd-smca, tell an SMCA-aware guest what bank 9 is. */
@@ -191,6 +200,9 @@ bool x86_smca_wrmsr(X86CPU *cpu, uint32_t msr, uint64_t val)
     X86SMCABank *b;
     bool ok;
 
+    if (msr == MSR_CU_DEF_ERR) {
+        return x86_deferred_interrupt_wrmsr(cpu, msr, val);
+    }
     if (!smca_decode(cpu, msr, &bank, &reg)) {
         trace_x86_smca_wrmsr_gp(CPU(cpu)->cpu_index, msr, val);
         return false;
@@ -268,6 +280,7 @@ void x86_smca_log_error(X86CPU *cpu, int bank, uint64_t status,
     b->destat = status;
     b->deaddr = addr;
     trace_x86_smca_log_deferred(CPU(cpu)->cpu_index, bank, status, addr);
+    x86_deferred_interrupt_raise(cpu, bank);
 }
 
 static bool smca_needed(void *opaque)
