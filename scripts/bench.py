@@ -26,6 +26,10 @@ as ratios within the fork:
   AR -> #MC x-inject-memory-error required (immediate) sent, to the guest's #MC
             handler done (the memory-error payload ends its run there):
             wall-clock median.
+  deferred  x-inject-memory-error optional sent, to an AMD guest having the
+            error: by the deferred-error interrupt (its handler ran), and
+            by a guest polling the bank without pause; Linux polls every
+            300 s by default.
   poisoned  live migration downtime of the idle dirty-memory guest with 1
             and with 64 pages poisoned (x-inject-memory-error required),
             against the same guest with none; vanilla refuses to migrate
@@ -182,6 +186,54 @@ def ar_to_handler(accel, runs):
         finally:
             g.close()
     return statistics.median(samples)
+
+
+# GuestPayloadMailbox.exception_count[31]: the deferred-interrupt
+# payload's vector (tests/qtest/guest-payload/deferred-interrupt.h)
+MB_EXCEPTION_COUNT_31 = 144 + 4 * 31
+
+
+def ao_to_run_end(accel, payload, inputs):
+    """Seconds from x-inject-memory-error optional to the end of the run
+    of @payload (an AMD vCPU), which ends once it has the error."""
+    g = PayloadGuest(BINARIES['fork'], accel, payload,
+                     ['-cpu', 'qemu64,vendor=AuthenticAMD,'
+                      'x-amd-deferred-interrupt=on'])
+    try:
+        for index, value in inputs:
+            g.write_input(index, value)
+        g.command('cont')
+        g.wait_checkpoint(1)
+        t0 = time.perf_counter()
+        g.command('x-inject-memory-error', gpa=0x4000000, action='optional')
+        g.wait_event('SHUTDOWN')
+        elapsed = time.perf_counter() - t0
+        if g.readl(MB_MAGIC) != MAGIC_DONE:
+            raise RuntimeError(f'{payload} payload did not finish')
+        if payload == 'deferred-interrupt' and \
+                g.readl(MB_EXCEPTION_COUNT_31) != 1:
+            raise RuntimeError('not ended by one deferred interrupt')
+        return elapsed
+    finally:
+        g.close()
+
+
+def deferred_error_latency(accel, runs):
+    """x-inject-memory-error optional -> the guest has the error: by the
+    deferred-error interrupt (deferred-interrupt payload: it ends after
+    its first interrupt), and by polling the bank in a tight loop
+    (memory-error payload, MEMERR_MODE_POLL).  Seconds, medians."""
+    samples = {'interrupt': [], 'polling': []}
+    for _ in range(runs):
+        # bank 9, vector 31, APIC type, BIOS offset, program, end after
+        # one interrupt (deferred-interrupt.h)
+        samples['interrupt'].append(ao_to_run_end(
+            accel, 'deferred-interrupt',
+            ((0, 9), (1, 31), (3, 1), (4, 0xff), (5, 1), (7, 1))))
+        # MEMERR_MODE_POLL, bank 9 (memory-error.h)
+        samples['polling'].append(ao_to_run_end(
+            accel, 'memory-error', ((0, 1), (1, 9))))
+    return medians(samples)
 
 
 def medians(samples):
@@ -449,6 +501,10 @@ def main():
         ms = ar_to_handler(accel, opts.runs) * 1e3
         print(f'{"AR injection -> #MC handler, " + accel + " (median)":<40} '
               f'{ms:14.2f} {"":>14} {"ms":<6}')
+    # The interrupt needs QEMU's own APIC: TCG here.
+    lat = deferred_error_latency('tcg', opts.runs)
+    row('AMD AO -> guest: interrupt vs tight poll, tcg',
+        lat['interrupt'] * 1e3, lat['polling'] * 1e3, 'ms', '{:.2f}')
     for accel in accels:
         none = poisoned_downtime(accel, opts.runs, 0)
         for pages in (1, 64):

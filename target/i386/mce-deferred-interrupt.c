@@ -7,7 +7,7 @@
  * the data.  Real AMD hardware raises an interrupt instead, through the
  * extended APIC LVT entry at the offset MSR_CU_DEF_ERR names (the BIOS
  * sets 2).  Linux (smca_enable_interrupt_vectors(), and
- * deferred_error_interrupt_enable() before 6.16) programs that entry
+ * deferred_error_interrupt_enable() in older kernels) programs that entry
  * when CPUID has SUCCOR and then asks for the interrupt: per bank in
  * MCA_CONFIG[DeferredIntType] with SMCA, in MSR_CU_DEF_ERR[2:1] without.
  *

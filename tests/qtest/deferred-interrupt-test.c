@@ -7,8 +7,8 @@
  * once, also after a save/restore.  A masked entry, an illegal vector, a
  * bank with the interrupt off, an offset beyond the four entries and a
  * guest that programs nothing get no interrupt and run on.  With
- * x-amd-deferred-interrupt=off, or on an upstream machine type, the MSR
- * and the entries are not there.
+ * x-amd-deferred-interrupt=on: by default (off), also on an upstream
+ * machine type, the MSR and the entries are not there.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -24,6 +24,7 @@
 #define BANK            9
 #define VECTOR          31      /* in the kit's IDT; legal for an LVT */
 #define CPU_AMD         "qemu64,vendor=AuthenticAMD"
+#define DEFERRED_ON     "-global x86_64-cpu.x-amd-deferred-interrupt=on"
 #define CU_DEF_ERR_BIOS 0x1020  /* deferred at LVT offset 2, threshold 1 */
 #define VERSION_EAS     (1ULL << 31)
 #define CONFIG_DEFERRED_INT_SUPPORTED (1ULL << 5)
@@ -128,7 +129,7 @@ static QTestState *start_amd(GuestPayloadAccel accel, const char *extra,
                              const Setup *s)
 {
     g_autofree char *args = g_strdup_printf("%s %s", accel_args(accel),
-                                            extra);
+                                            extra ? extra : DEFERRED_ON);
     g_autofree char *why = NULL;
     QTestState *qts;
 
@@ -152,7 +153,7 @@ static QTestState *start_amd(GuestPayloadAccel accel, const char *extra,
 
 static void test_delivered(GuestPayloadAccel accel)
 {
-    QTestState *qts = start_amd(accel, "", &as_linux);
+    QTestState *qts = start_amd(accel, NULL, &as_linux);
     GuestPayloadMailbox mb;
 
     if (!qts) {
@@ -186,7 +187,7 @@ static void test_migrates(GuestPayloadAccel accel)
     g_autofree char *uri = g_strdup_printf("file:%s", path);
     g_autofree char *args = NULL;
     g_autofree char *status = NULL;
-    QTestState *src = start_amd(accel, "", &as_linux), *dst;
+    QTestState *src = start_amd(accel, NULL, &as_linux), *dst;
     GuestPayloadMailbox mb;
 
     if (!src) {
@@ -198,8 +199,8 @@ static void test_migrates(GuestPayloadAccel accel)
     g_free(guest_migration_wait_end(src));
     qtest_quit(src);
 
-    args = g_strdup_printf("-cpu " CPU_AMD " %s -incoming defer",
-                           accel_args(accel));
+    args = g_strdup_printf("-cpu " CPU_AMD " %s " DEFERRED_ON
+                           " -incoming defer", accel_args(accel));
     dst = guest_payload_start(accel, "deferred-interrupt", "%s", args);
     guest_migration_enable_events(dst);
     guest_migration_incoming(dst, uri);
@@ -228,7 +229,7 @@ static void test_not_delivered(GuestPayloadAccel accel)
     };
 
     for (int i = 0; i < ARRAY_SIZE(cases); i++) {
-        QTestState *qts = start_amd(accel, "", &cases[i].s);
+        QTestState *qts = start_amd(accel, NULL, &cases[i].s);
         GuestPayloadMailbox mb;
 
         if (!qts) {
@@ -243,12 +244,11 @@ static void test_not_delivered(GuestPayloadAccel accel)
     }
 }
 
-/* Off, and on upstream machine types: no MSR, no extended APIC space. */
+/* By default, and on upstream machine types: no MSR, no extended space */
 static void test_absent(GuestPayloadAccel accel)
 {
     static const char *const configs[] = {
-        "-global x86_64-cpu.x-amd-deferred-interrupt=off",
-        "-machine pc-i440fx-10.2",
+        "", "-machine pc-i440fx-10.2",
     };
 
     for (int i = 0; i < ARRAY_SIZE(configs); i++) {

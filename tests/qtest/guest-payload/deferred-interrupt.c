@@ -75,7 +75,9 @@ uint32_t payload_main(void)
 
     asm volatile("sti");
     kit_checkpoint(DEFINT_CP_READY);
-    while (!kit_input(DEFINT_IN_DONE)) {
+    while (!kit_input(DEFINT_IN_DONE) &&
+           !(kit_input(DEFINT_IN_END_AFTER) &&
+             interrupts >= kit_input(DEFINT_IN_END_AFTER))) {
         asm volatile("pause");
     }
     asm volatile("cli");

@@ -20,6 +20,7 @@
 #define DEFINT_IN_OFFSET        4   /* MSR_CU_DEF_ERR offset, or KEEP */
 #define DEFINT_IN_PROGRAM       5   /* zero: program nothing at all */
 #define DEFINT_IN_DONE          6   /* non-zero: report and end */
+#define DEFINT_IN_END_AFTER     7   /* non-zero: end after so many */
 
 /* Checkpoints */
 #define DEFINT_CP_READY         1   /* programmed, interrupts on, waiting */
