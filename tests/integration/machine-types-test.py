@@ -22,8 +22,10 @@ SPDX-License-Identifier: GPL-2.0-or-later
 import difflib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FORK_I440FX, FORK_Q35, MAILBOX, MB_VALUES,  # noqa: E402
@@ -251,8 +253,7 @@ def check_stream_fork_type(tap, accel, tmp):
 
 def main():
     tap = Tap()
-    tmp = os.path.join(TOP, 'build', 'machine-types-test')
-    os.makedirs(tmp, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='resilient-machine-types-')
     run_case(tap, 'machine type lists', check_machine_lists)
     for accel in accels():
         for machine in UPSTREAM:
@@ -269,6 +270,7 @@ def main():
                      accel, tmp)
         run_case(tap, f'stream {FORK_Q35} {accel}', check_stream_fork_type,
                  accel, tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
     return tap.done()
 
 
