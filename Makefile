@@ -76,9 +76,13 @@ check-sanitizers: build $(SANITIZER_BUILD)/build.ninja
 	@scripts/prepare-tree.sh
 	@scripts/check.py --sanitizers
 
+# The fuzz targets' machines need firmware: link-firmware.sh puts it in
+# the data directory of the build's qemu-system-x86_64, which the fuzzer
+# shares.
 fuzz: build $(SANITIZER_BUILD)/build.ninja
 	@scripts/prepare-tree.sh
-	@$(NINJA) -C $(SANITIZER_BUILD) qemu-fuzz-x86_64
+	@$(NINJA) -C $(SANITIZER_BUILD) qemu-fuzz-x86_64 qemu-system-x86_64
+	@scripts/link-firmware.sh $(SANITIZER_BUILD)
 	@scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
 check-series: prepare

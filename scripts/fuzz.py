@@ -80,11 +80,14 @@ def main():
             replay_ok, nreplayed = replay(target, log)
             log.flush()
             execs, crashes = fuzz(target, opts.seconds, log)
-        failed |= not replay_ok or bool(crashes)
+        # A fuzzer that executed nothing tested nothing.
+        failed |= not replay_ok or bool(crashes) or not execs
         print(f'{target:<24} '
               f'{("ok " if replay_ok else "FAIL ") + str(nreplayed):>11} '
               f'{execs:>11} {execs // max(opts.seconds, 1):>7} '
               f'{len(crashes):>7}', flush=True)
+        if not execs:
+            print(f'  FAIL: no executions (log: build/fuzz/{target}.log)')
         for c in crashes:
             print(f'  crash: {os.path.relpath(c, TOP)} '
                   f'(log: build/fuzz/{target}.log)')

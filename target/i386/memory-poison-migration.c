@@ -95,6 +95,13 @@ static int poison_post_save(void *opaque)
     return 0;
 }
 
+/* A load that failed left what it had allocated: VMS_ALLOC overwrites. */
+static int poison_pre_load(void *opaque)
+{
+    poison_post_save(opaque);
+    return 0;
+}
+
 static bool poison_count_valid(void *opaque, int version_id)
 {
     PoisonStream *s = opaque;
@@ -190,6 +197,7 @@ const VMStateDescription vmstate_x86_poisoned_memory = {
     .needed = poison_needed,
     .pre_save = poison_pre_save,
     .post_save = poison_post_save,
+    .pre_load = poison_pre_load,
     .post_load_errp = poison_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_INT32(count, PoisonStream),
