@@ -306,6 +306,16 @@ def save_restore(accel, runs):
     return medians(samples)
 
 
+def live_migrate(src, dst, uri):
+    """Live-migrate @src into @dst (listening on @uri): the downtime (ms)."""
+    # The default 128 MiB/s would never converge when busy.
+    src.command('migrate-set-parameters', **{'max-bandwidth': 4 << 30})
+    src.command('migrate', uri=uri)
+    src.migration_done()
+    dst.migration_done()
+    return src.command('query-migrate')['downtime']
+
+
 def migration_downtime(accel, runs, busy_bytes):
     """The downtime (ms) the source reports for a live migration."""
     samples = {k: [] for k in BINARIES}
@@ -318,14 +328,7 @@ def migration_downtime(accel, runs, busy_bytes):
                 try:
                     dst = dirty_memory_guest(binary, accel, 0,
                                              ['-incoming', uri])
-                    # The default 128 MiB/s would never converge when busy.
-                    src.command('migrate-set-parameters',
-                                **{'max-bandwidth': 4 << 30})
-                    src.command('migrate', uri=uri)
-                    src.migration_done()
-                    dst.migration_done()
-                    info = src.command('query-migrate')
-                    samples[name].append(info['downtime'])
+                    samples[name].append(live_migrate(src, dst, uri))
                 finally:
                     src.close()
                     if dst:
@@ -353,16 +356,12 @@ def poisoned_downtime(accel, runs, pages):
                                 action='required')
                 dst = dirty_memory_guest(BINARIES['fork'], accel, 0,
                                          ['-incoming', uri])
-                src.command('migrate-set-parameters',
-                            **{'max-bandwidth': 4 << 30})
-                src.command('migrate', uri=uri)
-                src.migration_done()
-                dst.migration_done()
+                downtime = live_migrate(src, dst, uri)
                 listed = dst.command('x-query-memory-errors')
                 if len(listed) != pages:
                     raise RuntimeError(f'{len(listed)} pages arrived '
                                        f'poisoned, not {pages}')
-                samples.append(src.command('query-migrate')['downtime'])
+                samples.append(downtime)
             finally:
                 src.close()
                 if dst:
