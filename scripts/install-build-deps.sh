@@ -17,6 +17,8 @@ PACKAGES=(
     busybox-static
     # benchmarks
     valgrind
+    # the documentation, built by make check
+    python3-sphinx python3-sphinx-rtd-theme
     # make check-sanitizers and make fuzz: clang, its ASan/UBSan/libFuzzer
     clang libclang-rt-14-dev
 )

@@ -19,7 +19,10 @@ whose firmware is the vcpu-events payload (KVM where usable, else TCG):
   fork with the feature named, the save file unchanged, and restoring
   with the original definition works;
 - a domain on the upstream pc-q35-10.2 moves between the fork and
-  vanilla QEMU 10.2.2 (save on one, restore on the other, and back).
+  vanilla QEMU 10.2.2 (save on one, restore on the other, and back);
+- a domain without <acpi/>, for which libvirt 9.0 passes -no-acpi
+  (removed in QEMU 9.0), starts on the fork with acpi=off and a
+  deprecation warning; vanilla refuses it.
 
 Needs root (namespaces, daemons); makes the libvirt-qemu user and the kvm
 and libvirt-qemu groups if they are missing, as Debian's
@@ -53,6 +56,7 @@ DOMAIN = 'resilient-payload'
 MACHINE = 'q35'
 UPSTREAM_DOMAIN = 'resilient-upstream-type'
 UPSTREAM_MACHINE = 'pc-q35-10.2'
+NO_ACPI_DOMAIN = 'resilient-no-acpi'
 MISSING = 'mca'
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 PRIVATE_DIRS = ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt',
@@ -77,9 +81,7 @@ DOMAIN_XML = '''\
     <type arch='x86_64' machine='{machine}'>hvm</type>
     <loader type='rom' readonly='yes'>{payload}</loader>
   </os>
-  <features>
-    <acpi/>
-  </features>
+  <features>{acpi}</features>
   <cpu mode='{cpu_mode}' check='none' migratable='on'/>
   <on_reboot>destroy</on_reboot>
   <devices>
@@ -250,11 +252,12 @@ def machine_types(tap, fork, virt):
                f'{target}', got == target, f'got {got}')
 
 
-def domain_xml(workdir, name, machine, emulator, virt, accel):
+def domain_xml(workdir, name, machine, emulator, virt, accel, acpi=True):
     path = os.path.join(workdir, f'{name}.xml')
     with open(path, 'w') as f:
         f.write(DOMAIN_XML.format(
             virt=virt, qemu_ns=QEMU_NS, name=name,
+            acpi='<acpi/>' if acpi else '',
             cpu_mode='host-passthrough' if accel == 'kvm' else 'maximum',
             machine=machine, emulator=emulator,
             payload=os.path.join(PAYLOADS, 'vcpu-events.bin'),
@@ -311,6 +314,54 @@ def upstream_type_across_builds(tap, fork, virt, accel, workdir):
                    f'emulator {live.findtext("devices/emulator")}, '
                    f'handled {handled}, {dom.state()}')
             os.unlink(path)
+    finally:
+        for cmd in (['destroy', dom.name], ['undefine', dom.name]):
+            try:
+                virsh(*cmd)
+            except VirshError:
+                pass
+
+
+def without_acpi(tap, fork, virt, accel, workdir):
+    """A domain without <acpi/>: libvirt 9.0 passes -no-acpi for it.
+
+    QEMU 9.0 removed the option; the fork takes it as -machine acpi=off
+    with a warning, vanilla 10.2.2 refuses to start."""
+    dom = Domain(NO_ACPI_DOMAIN)
+    log = f'/var/log/libvirt/qemu/{dom.name}.log'
+    virsh('define', domain_xml(workdir, dom.name, MACHINE, fork, virt,
+                               accel, acpi=False))
+    try:
+        virsh('start', dom.name)
+        with open(log) as f:
+            text = f.read()
+        tap.ok('without <acpi/>: libvirt passes -no-acpi, the fork warns '
+               'that it is deprecated',
+               re.search(r'^-no-acpi\b', text, re.M)
+               and '-no-acpi is deprecated' in text, text[-1500:])
+        acpi = dom.qmp('qom-get', path='/machine', property='acpi')
+        tap.ok('without <acpi/>: the domain runs, its machine has acpi=off',
+               dom.wait_value(VE_OUT_LOOPS, 0) > 0 and acpi == 'off',
+               f'acpi {acpi}, {dom.state()}')
+        virsh('destroy', dom.name)
+        vanilla, why = binary_or_skip_reason('vanilla')
+        if not vanilla:
+            tap.skip('without <acpi/>: vanilla 10.2.2 refuses -no-acpi', why)
+            return
+        xml = ET.fromstring(virsh('dumpxml', dom.name))
+        xml.find('devices/emulator').text = vanilla
+        xml.find('os/type').set('machine', UPSTREAM_MACHINE)
+        changed = os.path.join(workdir, 'no-acpi-vanilla.xml')
+        ET.ElementTree(xml).write(changed)
+        virsh('define', changed)
+        try:
+            virsh('start', dom.name)
+            error = ''
+        except VirshError as e:
+            error = str(e)
+        tap.ok('without <acpi/>: vanilla 10.2.2 refuses to start it '
+               '(what the fork mends)', "-no-acpi: invalid option" in error,
+               error or 'vanilla started it')
     finally:
         for cmd in (['destroy', dom.name], ['undefine', dom.name]):
             try:
@@ -458,6 +509,8 @@ def in_namespace():
         run_case(tap, 'machine types', machine_types, fork, virt)
         run_case(tap, f'{UPSTREAM_MACHINE} across builds',
                  upstream_type_across_builds, fork, virt, accel, workdir)
+        run_case(tap, 'without <acpi/>', without_acpi, fork, virt, accel,
+                 workdir)
         virsh('define', domain_xml(workdir, DOMAIN, MACHINE, fork, virt,
                                    accel))
         steps = [('defined as q35', defined_as_q35),
