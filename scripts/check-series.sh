@@ -18,6 +18,10 @@ for p in $(grep -v '^#' "$TOP/patches/series"); do
     fi
     git -C "$scratch" am -q "$TOP/patches/$p" >/dev/null
     grep -q '^Signed-off-by: ' "$TOP/patches/$p" || die "patches/$p has no Signed-off-by"
+    # OpenEmbedded's convention: where the change stands with upstream
+    grep -Eq '^Upstream-Status: (Pending|(Submitted|Backport|Inappropriate) \[.+\])$' \
+        "$TOP/patches/$p" ||
+        die "patches/$p has no Upstream-Status: Pending, Submitted [where], Backport [commit] or Inappropriate [reason]"
     n=$((n + 1))
 done
 echo "series ok: $n patches apply cleanly to $UPSTREAM_SOURCE $UPSTREAM_VERSION"

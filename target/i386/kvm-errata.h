@@ -7,7 +7,7 @@
  *
  * The table is kvm-errata-table.c; it reads the host through
  * host-facts.h only.  kvm-errata-monitor.c shows it (x-query-kvm-errata,
- * info kvm-errata, start-up warnings) and kvm/kvm-errata-report.c
+ * info kvm-errata, start-up warnings) and kvm/kvm-errata-kvm.c
  * uses it when KVM fails to run a vCPU.  See
  * docs/system/i386/kvm-errata.rst.
  */

@@ -18,7 +18,6 @@
 #include "qom/object.h"
 #include "hw/core/cpu.h"
 #include "system/kvm.h"
-#include "system/kvm-errata-report.h"
 #include "system/system.h"
 #include "cpu.h"
 #include "kvm_i386.h"

@@ -21,7 +21,12 @@ void kvm_errata_kvm_init(void);
 /* This host's facts, KVM's included (or the x-host-facts fixture). */
 HostFacts *kvm_errata_host_facts(void);
 
-/* After upstream's message for KVM_EXIT_FAIL_ENTRY */
+/*
+ * After upstream's message for KVM_EXIT_FAIL_ENTRY, and for
+ * KVM_EXIT_INTERNAL_ERROR (kvm_arch_report_internal_error()): the known
+ * host errata that match, on stderr and as a QMP event.
+ */
 void kvm_errata_report_entry_failure(CPUState *cs, uint64_t reason);
+void kvm_errata_report_internal_error(CPUState *cs, uint32_t suberror);
 
 #endif

@@ -55,18 +55,6 @@ void kvm_vcpu_events_get_shadow(X86CPU *cpu,
                                 events->interrupt.shadow : 0;
 }
 
-/*
- * Otherwise a save, or the full put of an incoming migration, writes the
- * stale nmi_pending = 0 back, and an NMI injected into a stopped VM is
- * lost on the way.
- */
-void kvm_vcpu_events_nmi_queued(X86CPU *cpu)
-{
-    if (CPU(cpu)->vcpu_dirty) {
-        cpu->env.nmi_pending = 1;
-    }
-}
-
 bool kvm_vcpu_events_have_triple_fault(void)
 {
     return kvm_check_extension(kvm_state,

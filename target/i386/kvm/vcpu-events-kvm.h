@@ -19,12 +19,6 @@ void kvm_vcpu_events_put_shadow(X86CPU *cpu, struct kvm_vcpu_events *events);
 void kvm_vcpu_events_get_shadow(X86CPU *cpu,
                                 const struct kvm_vcpu_events *events);
 
-/*
- * KVM_NMI succeeded while QEMU holds the vCPU's state (after
- * cpu_synchronize_state()): record the NMI there too.
- */
-void kvm_vcpu_events_nmi_queued(X86CPU *cpu);
-
 /* Whether KVM reports these parts of the state (x-query-vcpu-events). */
 bool kvm_vcpu_events_have_triple_fault(void);
 
