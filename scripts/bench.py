@@ -20,9 +20,12 @@ the ratio fork/vanilla.  Nothing here asserts a time.
 Then figures of the fork's own features, which vanilla does not have,
 as ratios within the fork:
 
-  SMCA MSR  TSC ticks of one guest RDMSR of an SMCA bank MSR (emulated by
-            QEMU) against one of SYSENTER_CS (handled in KVM / TCG), from
-            the msr-timing guest payload.
+  SMCA MSR  TSC ticks of one guest RDMSR and WRMSR of an SMCA bank MSR
+            (emulated by the fork) against one RDMSR of
+            MSR_CORE_THREAD_COUNT (0x35), which vanilla QEMU handles in
+            userspace too (under KVM through the same MSR exit); and 0x35
+            itself, fork against vanilla.  msr-timing guest payload,
+            median of N runs.
   AR -> #MC x-inject-memory-error required (immediate) sent, to the guest's #MC
             handler done (the memory-error payload ends its run there):
             wall-clock median.
@@ -148,14 +151,21 @@ class PayloadGuest:
         self.dir.cleanup()
 
 
-def smca_msr_cost(accel, iterations=20000):
-    """TSC ticks per RDMSR: SMCA DESTAT (QEMU) and SYSENTER_CS (kernel)."""
-    g = PayloadGuest(BINARIES['fork'], accel, 'msr-timing',
+MSR_SMCA_DESTAT = 0xc0002098       # MCA_DESTAT of bank 9, emulated by the fork
+MSR_CORE_THREAD_COUNT = 0x35       # handled in QEMU by vanilla too
+MSR_IA32_SYSENTER_CS = 0x174
+
+
+def msr_cost(binary, accel, msrs, writes=0, iterations=20000):
+    """TSC ticks per access of each of the two @msrs (msr-timing payload;
+    bit i of @writes: write MSR i instead of reading it)."""
+    g = PayloadGuest(binary, accel, 'msr-timing',
                      ['-cpu', 'qemu64,vendor=AuthenticAMD'])
     try:
-        g.write_input(0, 0xc0002098)         # MCA_DESTAT of bank 9
-        g.write_input(1, 0x174)              # SYSENTER_CS
+        g.write_input(0, msrs[0])
+        g.write_input(1, msrs[1])
         g.write_input(2, iterations)
+        g.write_input(3, writes)
         g.command('cont')
         g.wait_event('SHUTDOWN')
         if g.readl(MB_MAGIC) != MAGIC_DONE:
@@ -163,6 +173,35 @@ def smca_msr_cost(accel, iterations=20000):
         return g.value(0) / iterations, g.value(1) / iterations
     finally:
         g.close()
+
+
+def smca_msr_cost(accel, runs):
+    """Medians of ticks per access: the fork's SMCA RDMSR and WRMSR against
+    anchors that vanilla handles the same way.  RDMSR of
+    MSR_CORE_THREAD_COUNT is QEMU's in both (under KVM through the same
+    userspace MSR exit); the WRMSR anchor is that RDMSR under KVM (no MSR
+    vanilla writes in userspace there) and WRMSR of SYSENTER_CS under TCG
+    (a WRMSR ends TCG's translation block, an RDMSR does not)."""
+    wr_anchor, wr_writes = ((MSR_CORE_THREAD_COUNT, 0) if accel == 'kvm'
+                            else (MSR_IA32_SYSENTER_CS, 2))
+    s = {k: [] for k in ('smca-rd', 'smca-wr', 'fork-35', 'wr-anchor',
+                         'vanilla-35')}
+    for _ in range(runs):
+        rd, anchor = msr_cost(BINARIES['fork'], accel,
+                              (MSR_SMCA_DESTAT, MSR_CORE_THREAD_COUNT))
+        wr, wr_ref = msr_cost(BINARIES['fork'], accel,
+                              (MSR_SMCA_DESTAT, wr_anchor), 1 | wr_writes)
+        van, _ = msr_cost(BINARIES['vanilla'], accel,
+                          (MSR_CORE_THREAD_COUNT, MSR_CORE_THREAD_COUNT))
+        s['smca-rd'].append(rd)
+        s['smca-wr'].append(wr)
+        s['fork-35'].append(anchor)
+        s['wr-anchor'].append(wr_ref)
+        s['vanilla-35'].append(van)
+    m = {k: statistics.median(v) for k, v in s.items()}
+    m['wr-anchor-name'] = ('RDMSR 0x35' if accel == 'kvm'
+                           else 'WRMSR SYSENTER_CS')
+    return m
 
 
 def ar_to_handler(accel, runs):
@@ -493,9 +532,13 @@ def main():
     print(f'{"fork only":<40} {"value":>14} {"reference":>14} {"unit":<6} '
           f'{"ratio":>6}')
     for accel in accels:
-        smca, kernel = smca_msr_cost(accel)
-        row(f'RDMSR SMCA vs SYSENTER_CS, {accel}', smca, kernel,
+        m = smca_msr_cost(accel, opts.runs)
+        row(f'RDMSR 0x35, fork vs vanilla, {accel}', m['fork-35'],
+            m['vanilla-35'], 'ticks', '{:.0f}')
+        row(f'RDMSR SMCA vs RDMSR 0x35, {accel}', m['smca-rd'], m['fork-35'],
             'ticks', '{:.0f}')
+        row(f'WRMSR SMCA vs {m["wr-anchor-name"]}, {accel}', m['smca-wr'],
+            m['wr-anchor'], 'ticks', '{:.0f}')
     for accel in accels:
         ms = ar_to_handler(accel, opts.runs) * 1e3
         print(f'{"AR injection -> #MC handler, " + accel + " (median)":<40} '
@@ -510,8 +553,9 @@ def main():
             row(f'downtime, {pages} poisoned vs none, {accel}',
                 poisoned_downtime(accel, opts.runs, pages), none, 'ms',
                 '{:.0f}')
-    print('(SMCA MSR ratio = emulated in QEMU / handled by the accelerator;'
-          ' poisoned: with pages poisoned / with none)')
+    print('(SMCA MSR ratio = emulated SMCA access / RDMSR of 0x35, which '
+          'vanilla handles in QEMU too; poisoned: with pages poisoned / '
+          'with none)')
 
 
 if __name__ == '__main__':
