@@ -4,8 +4,10 @@
 #   make check   build, then run every test; ends with 'N passed, N failed'
 #   make check-integration   libvirt, stock-QEMU migration, cluster only
 #   make check-guests        the guest-kernel tier (Debian's kernels) only
-#   make check-sanitizers    the fork's tests built with ASan and UBSan
+#   make check-sanitizers    the fork's tests built with ASan and UBSan,
+#                            then a short run of each fuzz target
 #   make fuzz FUZZ_SECONDS=N each of the fork's fuzz targets for N seconds
+#   make docs                the documentation, warnings as errors
 #
 # See README.rst for the rest.
 
@@ -25,7 +27,7 @@ export CCACHE_NOHASHDIR := 1
 CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
-        check-storms check-guests check-sanitizers fuzz \
+        check-storms check-guests check-sanitizers fuzz docs \
         check-series checkpatch bench vanilla export-patches clean distclean
 
 all: build
@@ -51,8 +53,10 @@ build: $(QEMU_BUILD)/build.ninja
 run: build
 	@scripts/run-guest.sh
 
-# The integration tests migrate between the fork and vanilla: both builds.
-check: build vanilla
+# The integration tests migrate between the fork and vanilla: both builds;
+# the sanitizer suite and the short fuzz need build/sanitizers configured
+# (check.py builds what they run).
+check: build vanilla $(SANITIZER_BUILD)/build.ninja
 	@scripts/check.py
 
 check-upstream: build vanilla
@@ -84,6 +88,9 @@ fuzz: build $(SANITIZER_BUILD)/build.ninja
 	@$(NINJA) -C $(SANITIZER_BUILD) qemu-fuzz-x86_64 qemu-system-x86_64
 	@scripts/link-firmware.sh $(SANITIZER_BUILD)
 	@scripts/fuzz.py --seconds $(FUZZ_SECONDS)
+
+docs: prepare
+	@scripts/build-docs.sh
 
 check-series: prepare
 	@scripts/check-series.sh

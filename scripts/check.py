@@ -12,7 +12,14 @@
                                     (tests/guest-linux)
   scripts/check.py --sanitizers     the fork's qtests and unit tests built
                                     with ASan and UBSan (build/sanitizers);
-                                    every sanitizer report is a failure
+                                    every sanitizer report is a failure;
+                                    then each fuzz target's regressions
+                                    and FUZZ_CHECK_SECONDS (20) of fuzzing
+  scripts/check.py --docs           only the documentation build (Sphinx,
+                                    warnings as errors)
+
+The default run includes the documentation, the storms at a fifth of
+their counts (STORM_SCALE=5), the sanitizer suite and the short fuzz.
 
 Counts are of individual test cases: TAP subtests of meson tests, and one
 each for the fork's script-level checks.  The last line reads
@@ -85,9 +92,10 @@ def tap_result(line):
 # tests/integration/: each script prints TAP; every line is a test case.
 INTEGRATION = ['machine-types-test.py', 'migration-stock-test.py',
                'cluster-test.py', 'libvirt-test.py',
-               'security-surface-test.py']
-# Not in make check yet: see docs/devel/testing/integration-tests.rst.
+               'security-surface-test.py', 'storm-test.py']
 STORMS = ['storm-test.py']
+CHECK_STORM_SCALE = 5
+FUZZ_CHECK_SECONDS = int(os.environ.get('FUZZ_CHECK_SECONDS', 20))
 
 
 def tap_argv(script, where):
@@ -111,22 +119,27 @@ def count_tap(tally, name, lines, rc):
         tally.add(name, 'fail', 'no test output')
 
 
-def run_tap_script(tally, script, timeout, env=None, where='integration'):
-    """A TAP script of tests/@where: its TAP lines counted, output shown."""
-    name = script.replace('-test.py', '')
-    step(f'{where}: {name}')
+def run_tap(tally, title, name, argv, timeout, env=None):
+    """A program that prints TAP: its lines counted, output shown."""
+    step(title)
     start = time.monotonic()
     lines, rc = [], 0
     try:
-        p = subprocess.run(tap_argv(script, where), cwd=TOP, timeout=timeout,
+        p = subprocess.run(argv, cwd=TOP, timeout=timeout,
                            stdout=subprocess.PIPE, text=True, env=env)
         lines, rc = p.stdout.splitlines(), p.returncode
     except subprocess.TimeoutExpired as e:
         lines = (e.stdout or b'').decode(errors='replace').splitlines()
         rc = f'timed out after {timeout} s'
     count_tap(tally, name, lines, rc)
-    print(f'--- {where} {name}: {time.monotonic() - start:.0f} s',
-          flush=True)
+    print(f'--- {title}: {time.monotonic() - start:.0f} s', flush=True)
+
+
+def run_tap_script(tally, script, timeout, env=None, where='integration'):
+    """A TAP script of tests/@where."""
+    name = script.replace('-test.py', '')
+    run_tap(tally, f'{where}: {name}', name, tap_argv(script, where),
+            timeout, env=env)
 
 
 def guest_kernels():
@@ -289,6 +302,18 @@ def check_sanitizers(tally):
     print(f'--- sanitizer reports: {len(reports)} (logs in {logdir})')
 
 
+def check_fuzz(tally):
+    """Each fuzz target: its regression inputs, then a short run."""
+    step('build (libFuzzer)')
+    subprocess.run(['ninja', '-C', SANITIZER_BUILD, 'qemu-fuzz-x86_64',
+                    'qemu-system-x86_64'], check=True, cwd=TOP)
+    subprocess.run(['scripts/link-firmware.sh', SANITIZER_BUILD], check=True,
+                   cwd=TOP)
+    run_tap(tally, f'fuzz: regressions and {FUZZ_CHECK_SECONDS} s per target',
+            'fuzz', [sys.executable, os.path.join(TOP, 'scripts', 'fuzz.py'),
+                     '--tap', '--seconds', str(FUZZ_CHECK_SECONDS)], 1800)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--upstream-full', action='store_true',
@@ -300,13 +325,20 @@ def main():
     parser.add_argument('--guests', action='store_true',
                         help='run the guest-kernel tier only')
     parser.add_argument('--sanitizers', action='store_true',
-                        help="run the fork's tests under ASan and UBSan")
+                        help="run the fork's tests under ASan and UBSan, "
+                        "then the short fuzz")
+    parser.add_argument('--docs', action='store_true',
+                        help='build the documentation only')
     opts = parser.parse_args()
 
     tally = Tally()
     start = time.monotonic()
     if opts.sanitizers:
         check_sanitizers(tally)
+        check_fuzz(tally)
+        return summary(tally, start)
+    if opts.docs:
+        run_script(tally, 'docs', ['scripts/build-docs.sh'], 900)
         return summary(tally, start)
 
     # Build what the tests need (the payloads, the test binaries).
@@ -320,12 +352,18 @@ def main():
     if not only:
         run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
         run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
+        run_script(tally, 'docs', ['scripts/build-docs.sh'], 900)
         run_meson(tally, "the fork's tests (suite 'resilient')",
                   'resilient', ['--suite', 'resilient'])
         run_script(tally, 'boot-smoke', ['scripts/boot-smoke.py'], 600)
 
     for script in STORMS if opts.storms else INTEGRATION:
-        run_tap_script(tally, script, 900)
+        env = None
+        if script in STORMS and not opts.storms:
+            # make check: a fifth of every storm; make check-storms: whole
+            env = dict(os.environ)
+            env.setdefault('STORM_SCALE', str(CHECK_STORM_SCALE))
+        run_tap_script(tally, script, 900, env=env)
     if not only:
         run_guest_tier(tally)
 
@@ -334,6 +372,8 @@ def main():
         run_meson(tally, "upstream's qtest-x86_64", 'upstream', names)
         for name, why in excluded.items():
             tally.add(name, 'skip', 'not run: ' + why)
+        check_sanitizers(tally)
+        check_fuzz(tally)
 
     return summary(tally, start)
 

@@ -10,7 +10,9 @@ tests/qtest/fuzz/resilient/:
      and from what earlier runs found (build/fuzz/corpus/TARGET/).
 
 Prints executions and crashes per target, the crashing inputs in
-build/fuzz/crashes/TARGET/; exits 1 if anything crashed.
+build/fuzz/crashes/TARGET/; exits 1 if anything crashed or a target
+executed nothing.  With --tap (make check), one TAP line per target and
+the table as comments.
 """
 
 import argparse
@@ -66,31 +68,45 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seconds', type=int, default=60,
                         help='how long to fuzz each target')
+    parser.add_argument('--tap', action='store_true',
+                        help='print TAP, one test per target')
     parser.add_argument('targets', nargs='*', default=TARGETS)
     opts = parser.parse_args()
+    comment = '# ' if opts.tap else ''
 
     if not os.access(FUZZER, os.X_OK):
+        if opts.tap:
+            print(f'1..1\nnot ok 1 - fuzz targets # {FUZZER} missing')
+            return 1
         sys.exit(f'{FUZZER} missing: run make fuzz')
     os.makedirs(WORK, exist_ok=True)
     failed = False
-    print(f'{"target":<24} {"regressions":>11} {"executions":>11} '
+    if opts.tap:
+        print(f'1..{len(opts.targets)}')
+    print(f'{comment}{"target":<24} {"regressions":>11} {"executions":>11} '
           f'{"exec/s":>7} {"crashes":>7}')
-    for target in opts.targets:
+    for n, target in enumerate(opts.targets, 1):
         with open(os.path.join(WORK, target + '.log'), 'w') as log:
             replay_ok, nreplayed = replay(target, log)
             log.flush()
             execs, crashes = fuzz(target, opts.seconds, log)
         # A fuzzer that executed nothing tested nothing.
-        failed |= not replay_ok or bool(crashes) or not execs
-        print(f'{target:<24} '
+        bad = not replay_ok or bool(crashes) or not execs
+        failed |= bad
+        print(f'{comment}{target:<24} '
               f'{("ok " if replay_ok else "FAIL ") + str(nreplayed):>11} '
               f'{execs:>11} {execs // max(opts.seconds, 1):>7} '
               f'{len(crashes):>7}', flush=True)
         if not execs:
-            print(f'  FAIL: no executions (log: build/fuzz/{target}.log)')
-        for c in crashes:
-            print(f'  crash: {os.path.relpath(c, TOP)} '
+            print(f'{comment}  FAIL: no executions '
                   f'(log: build/fuzz/{target}.log)')
+        for c in crashes:
+            print(f'{comment}  crash: {os.path.relpath(c, TOP)} '
+                  f'(log: build/fuzz/{target}.log)')
+        if opts.tap:
+            print(f'{"not ok" if bad else "ok"} {n} - {target}: '
+                  f'{nreplayed} regressions replayed, {execs} executions in '
+                  f'{opts.seconds} s, {len(crashes)} crashes', flush=True)
     return 1 if failed else 0
 
 
