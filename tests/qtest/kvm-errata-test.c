@@ -214,6 +214,128 @@ static void test_probe_real_host(void)
     qtest_quit(qts);
 }
 
+typedef struct ProbeRun {
+    char *log;          /* stderr, with the probe's trace events */
+    char *status;       /* of cpuid-not-virtualized */
+    char *evidence;
+    char *warned;
+} ProbeRun;
+
+static void probe_run_free(ProbeRun *p)
+{
+    g_free(p->log);
+    g_free(p->status);
+    g_free(p->evidence);
+    g_free(p->warned);
+}
+
+/* A KVM start on the real host, the probe's trace events on stderr. */
+static void probe_run(ProbeRun *p)
+{
+    g_autoptr(QList) list = NULL;
+    QDict *cpuid;
+    Run r = {};
+
+    run_start(&r, "-accel kvm -cpu qemu64 -trace kvm_cpuid_probe_run "
+              "-trace kvm_cpuid_probe_kept");
+    list = query_errata(r.qts);
+    cpuid = find_erratum(list, "cpuid-not-virtualized");
+    p->status = g_strdup(qdict_get_str(cpuid, "status"));
+    p->evidence = evidence_of(cpuid);
+    p->log = run_stderr(&r);
+    p->warned = warned_ids(p->log);
+    run_end(&r);
+}
+
+static bool probe_ran(ProbeRun *p)
+{
+    return strstr(p->log, "kvm_cpuid_probe_run result") != NULL;
+}
+
+static bool probe_kept(ProbeRun *p)
+{
+    return strstr(p->log, "kvm_cpuid_probe_kept result") != NULL;
+}
+
+/*
+ * The probe VM runs once per host boot and configuration: a second QEMU
+ * takes its answer from the runtime directory, warns the same, and a kept
+ * answer is used only under its own key (boot, kernel, CPU and microcode,
+ * KVM's module parameters).
+ */
+static void test_probe_kept(void)
+{
+    g_autofree char *runtime = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *kept = NULL;
+    g_autofree char *old_env = g_strdup(g_getenv("XDG_RUNTIME_DIR"));
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *flipped = NULL;
+    g_autofree char *other = NULL;
+    const char *flipped_status;
+    ProbeRun first = {}, second = {}, third = {}, fourth = {};
+
+    if (!need_kvm()) {
+        return;
+    }
+    runtime = g_dir_make_tmp("kvm-cpuid-probe-XXXXXX", NULL);
+    path = g_build_filename(runtime, "qemu-resilient-kvm-cpuid-probe", NULL);
+    g_setenv("XDG_RUNTIME_DIR", runtime, true);
+
+    /* Nothing kept: the probe VM runs and its answer is kept. */
+    probe_run(&first);
+    g_assert_true(probe_ran(&first));
+    g_assert_false(probe_kept(&first));
+    g_assert_true(g_file_get_contents(path, &kept, NULL, NULL));
+    lines = g_strsplit(kept, "\n", 4);
+    g_assert_cmpuint(g_strv_length(lines), >=, 3);
+    g_assert_cmpstr(lines[1], ==,
+                    !strcmp(first.status, "affected") ? "failed" : "passed");
+
+    /* Kept: no probe VM, the same answer and warnings. */
+    probe_run(&second);
+    g_assert_false(probe_ran(&second));
+    g_assert_true(probe_kept(&second));
+    g_assert_cmpstr(second.status, ==, first.status);
+    g_assert_cmpstr(second.evidence, ==, first.evidence);
+    g_assert_cmpstr(second.warned, ==, first.warned);
+
+    /* The kept answer is what counts: flipped, the status flips. */
+    flipped_status = !strcmp(first.status, "affected") ? "not-affected"
+                                                        : "affected";
+    flipped = g_strdup_printf("%s\n%s\nCPUID flipped by the test\n",
+                              lines[0], !strcmp(lines[1], "failed") ?
+                              "passed" : "failed");
+    g_assert_true(g_file_set_contents(path, flipped, -1, NULL));
+    probe_run(&third);
+    g_assert_false(probe_ran(&third));
+    g_assert_cmpstr(third.status, ==, flipped_status);
+    g_assert_nonnull(strstr(third.evidence, "CPUID flipped by the test"));
+
+    /* Under another key (another boot, kernel...): probed again. */
+    other = g_strdup_printf("0000\n%s\nCPUID flipped by the test\n",
+                            !strcmp(lines[1], "failed") ? "passed" : "failed");
+    g_assert_true(g_file_set_contents(path, other, -1, NULL));
+    probe_run(&fourth);
+    g_assert_true(probe_ran(&fourth));
+    g_assert_cmpstr(fourth.status, ==, first.status);
+    g_free(kept);
+    g_assert_true(g_file_get_contents(path, &kept, NULL, NULL));
+    g_assert_true(g_str_has_prefix(kept, lines[0]));
+
+    probe_run_free(&first);
+    probe_run_free(&second);
+    probe_run_free(&third);
+    probe_run_free(&fourth);
+    if (old_env) {
+        g_setenv("XDG_RUNTIME_DIR", old_env, true);
+    } else {
+        g_unsetenv("XDG_RUNTIME_DIR");
+    }
+    unlink(path);
+    rmdir(runtime);
+}
+
 /* One warning per affected, relevant erratum, however often queried. */
 static void test_warnings(void)
 {
@@ -417,6 +539,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/kvm-errata/query/tcg", test_query_tcg);
     qtest_add_func("/kvm-errata/probe/kvm", test_probe_real_host);
+    qtest_add_func("/kvm-errata/probe-kept/kvm", test_probe_kept);
     qtest_add_func("/kvm-errata/warnings/kvm", test_warnings);
     qtest_add_func("/kvm-errata/warnings-off/kvm", test_warnings_off);
     qtest_add_func("/kvm-errata/relevance/default/kvm",
