@@ -102,21 +102,15 @@ void qmp_x_inject_mce(int64_t cpu_index, int64_t bank, uint64_t status,
 /* The host address of the page of guest RAM that holds @gpa. */
 static void *guest_ram_page(uint64_t gpa, Error **errp)
 {
-    MemoryRegion *mr = NULL;
-    void *hva = gpa2hva(&mr, gpa, 1, errp);
+    MemoryRegionSection ram;
+    void *hva;
 
-    if (!hva) {
+    if (!x86_guest_ram_page(gpa, &ram, errp)) {
         return NULL;
     }
-    if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr) ||
-        memory_region_is_rom(mr)) {
-        error_setg(errp, "0x%" PRIx64 " is in %s, not guest RAM", gpa,
-                   memory_region_name(mr));
-        hva = NULL;
-    }
-    memory_region_unref(mr);
-    return hva ? (void *)((uintptr_t)hva & qemu_real_host_page_mask())
-               : NULL;
+    hva = qemu_map_ram_ptr(ram.mr->ram_block, ram.offset_within_region);
+    memory_region_unref(ram.mr);
+    return (void *)((uintptr_t)hva & qemu_real_host_page_mask());
 }
 
 typedef struct SigbusParams {

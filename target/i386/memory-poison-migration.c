@@ -120,7 +120,6 @@ static bool record_valid(const PoisonStream *s, int i, Error **errp)
 {
     const PoisonRecord *r = &s->records[i];
     MemoryRegionSection ram;
-    bool is_ram;
 
     if (r->gpa & ~TARGET_PAGE_MASK) {
         error_setg(errp, "entry %d: 0x%" PRIx64 " is not page-aligned",
@@ -138,17 +137,11 @@ static bool record_valid(const PoisonStream *s, int i, Error **errp)
                    r->action_required, r->reported);
         return false;
     }
-    ram = memory_region_find(get_system_memory(), r->gpa, TARGET_PAGE_SIZE);
-    is_ram = ram.mr && memory_region_is_ram(ram.mr) &&
-             int128_get64(ram.size) >= TARGET_PAGE_SIZE;
-    if (ram.mr) {
-        memory_region_unref(ram.mr);
-    }
-    if (!is_ram) {
-        error_setg(errp, "entry %d: 0x%" PRIx64 " is not in guest RAM",
-                   i, r->gpa);
+    if (!x86_guest_ram_page(r->gpa, &ram, errp)) {
+        error_prepend(errp, "entry %d: ", i);
         return false;
     }
+    memory_region_unref(ram.mr);
     return true;
 }
 

@@ -236,6 +236,34 @@ static void poison_reset(void *unused)
 }
 
 /* The entry for the page at @gpa, created if need be; NULL if not RAM. */
+bool x86_guest_ram_page(hwaddr gpa, MemoryRegionSection *ram, Error **errp)
+{
+    *ram = memory_region_find(get_system_memory(), gpa & TARGET_PAGE_MASK,
+                              TARGET_PAGE_SIZE);
+    /* The first two messages are gpa2hva()'s, which HMP users know. */
+    if (!ram->mr) {
+        error_setg(errp, "No memory is mapped at address 0x%" HWADDR_PRIx,
+                   gpa);
+        return false;
+    }
+    if (!memory_region_is_ram(ram->mr)) {
+        error_setg(errp, "Memory at address 0x%" HWADDR_PRIx " is not RAM",
+                   gpa);
+    } else if (memory_region_is_ram_device(ram->mr) ||
+               memory_region_is_rom(ram->mr)) {
+        error_setg(errp, "0x%" HWADDR_PRIx " is in %s, not guest RAM", gpa,
+                   memory_region_name(ram->mr));
+    } else if (int128_get64(ram->size) < TARGET_PAGE_SIZE) {
+        error_setg(errp, "0x%" HWADDR_PRIx " is in less than a page of RAM",
+                   gpa);
+    } else {
+        return true;
+    }
+    memory_region_unref(ram->mr);
+    ram->mr = NULL;
+    return false;
+}
+
 static PoisonedPage *get_page(hwaddr gpa, Error **errp)
 {
     hwaddr page = gpa & TARGET_PAGE_MASK;
@@ -245,13 +273,7 @@ static PoisonedPage *get_page(hwaddr gpa, Error **errp)
     if (p) {
         return p;
     }
-    ram = memory_region_find(get_system_memory(), page, TARGET_PAGE_SIZE);
-    if (!ram.mr || !memory_region_is_ram(ram.mr) ||
-        int128_get64(ram.size) < TARGET_PAGE_SIZE) {
-        error_setg(errp, "0x%" HWADDR_PRIx " is not in guest RAM", gpa);
-        if (ram.mr) {
-            memory_region_unref(ram.mr);
-        }
+    if (!x86_guest_ram_page(gpa, &ram, errp)) {
         return NULL;
     }
     if (!poison_pages) {

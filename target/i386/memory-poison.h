@@ -33,6 +33,14 @@ typedef struct X86PoisonedPageInfo {
 bool x86_memory_poison_page(hwaddr gpa, Error **errp);
 
 /*
+ * The page of guest RAM that holds @gpa, as the system memory map has
+ * it now: true with its section in @ram, referenced (unref ram->mr when
+ * done); false with @errp set if there is none: nothing mapped, MMIO, a
+ * ROM or a RAM device.
+ */
+bool x86_guest_ram_page(hwaddr gpa, MemoryRegionSection *ram, Error **errp);
+
+/*
  * Record that the guest was told of a memory error in the page that
  * holds @gpa (a machine check injected, or the host's SIGBUS; @host if
  * the host kernel poisoned the page itself), so that the page is not

@@ -345,7 +345,7 @@ static void test_bad_list(GuestPayloadAccel accel)
              "count of poisoned pages");
     bad_list(accel, saved, len, unknown_kind, "entry 0: ", "unknown kind");
     bad_list(accel, saved, len, outside_ram, "entry 0: ",
-             "0xfec00000 is not in guest RAM");
+             "Memory at address 0xfec00000 is not RAM");
 }
 
 int main(int argc, char **argv)
