@@ -7,8 +7,11 @@ figure is measured for both in the same run, interleaved, and printed with
 the ratio fork/vanilla.  Nothing here asserts a time.
 
   start-up  exec to QMP greeting, qmp_capabilities, quit, process exit;
-            -S -nodefaults -display none; wall-clock median of N runs and
-            instructions under valgrind --tool=callgrind (repeatable).
+            -S -nodefaults -display none; wall-clock median of 2N
+            interleaved runs with the spread of the pairwise ratios, idle
+            and with every CPU kept busy; 16 started at once, until the
+            last has quit; and instructions under valgrind
+            --tool=callgrind (repeatable).
   port I/O  OUTs per second of the pio-loop guest payload (under KVM,
             each one an exit to QEMU): cont to SHUTDOWN, median.
   save      a stopped 256 MiB guest migrated to a file, and restored from
@@ -49,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -451,6 +455,34 @@ def startup_args(binary, accel):
     return [binary, '-accel', accel, '-S', '-nodefaults', '-display', 'none']
 
 
+class CPULoad:
+    """One busy process per CPU, for figures taken under load."""
+
+    def __enter__(self):
+        self.procs = [subprocess.Popen([sys.executable, '-c',
+                                        'while True: pass'])
+                      for _ in range(os.cpu_count() or 1)]
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+
+
+def pairwise(samples):
+    """Medians, and the fork/vanilla ratio of each interleaved pair:
+    its median and its 10th and 90th percentiles."""
+    med = medians(samples)
+    ratios = sorted(f / v for f, v in zip(samples['fork'],
+                                          samples['vanilla']))
+    n = len(ratios)
+    med['ratio'] = statistics.median(ratios)
+    med['p10'] = ratios[n // 10]
+    med['p90'] = ratios[min(n - 1, n * 9 // 10)]
+    return med
+
+
 def wall_startup(accel, runs):
     samples = {k: [] for k in BINARIES}
     for _ in range(runs):
@@ -458,7 +490,24 @@ def wall_startup(accel, runs):
             t0 = time.perf_counter()
             qmp_start_quit(startup_args(binary, accel), 60)
             samples[name].append(time.perf_counter() - t0)
-    return medians(samples)
+    return pairwise(samples)
+
+
+def burst_startup(accel, rounds, n=16):
+    """@n QEMUs started at once, until the last has quit."""
+    samples = {k: [] for k in BINARIES}
+    for _ in range(rounds):
+        for name, binary in BINARIES.items():       # interleaved
+            threads = [threading.Thread(
+                target=qmp_start_quit, args=(startup_args(binary, accel), 120))
+                for _ in range(n)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            samples[name].append(time.perf_counter() - t0)
+    return pairwise(samples)
 
 
 def callgrind_startup(accel):
@@ -474,10 +523,14 @@ def callgrind_startup(accel):
     return counts
 
 
-def row(label, fork, vanilla, unit, fmt):
+def row(label, fork, vanilla, unit, fmt, spread=None):
     ratio = fork / vanilla if vanilla else float('nan')
+    extra = ''
+    if spread:
+        extra = (f'  pairs {spread["ratio"]:.3f} '
+                 f'[{spread["p10"]:.3f}-{spread["p90"]:.3f}]')
     print(f'{label:<40} {fmt.format(fork):>14} {fmt.format(vanilla):>14} '
-          f'{unit:<6} {ratio:6.3f}')
+          f'{unit:<6} {ratio:6.3f}{extra}')
 
 
 def main():
@@ -499,10 +552,19 @@ def main():
 
     print(f'{"figure":<40} {"fork":>14} {"vanilla":>14} {"unit":<6} '
           f'{"ratio":>6}')
+    # Start-up is short and noisy: twice the runs, the spread of the
+    # pairwise ratios shown; idle, with every CPU busy, and 16 at once.
     for accel in accels:
-        med = wall_startup(accel, opts.runs)
+        med = wall_startup(accel, 2 * opts.runs)
         row(f'start-up to QMP + quit, {accel} (median)', med['fork'] * 1e3,
-            med['vanilla'] * 1e3, 'ms', '{:.1f}')
+            med['vanilla'] * 1e3, 'ms', '{:.1f}', med)
+        with CPULoad():
+            med = wall_startup(accel, 2 * opts.runs)
+        row(f'start-up, CPUs loaded, {accel} (median)', med['fork'] * 1e3,
+            med['vanilla'] * 1e3, 'ms', '{:.1f}', med)
+        med = burst_startup(accel, max(3, opts.runs // 3))
+        row(f'16 start-ups at once, {accel} (median)', med['fork'] * 1e3,
+            med['vanilla'] * 1e3, 'ms', '{:.0f}', med)
     if not opts.no_callgrind:
         for accel in accels:
             ins = callgrind_startup(accel)
@@ -525,8 +587,9 @@ def main():
             dt = migration_downtime(accel, opts.runs, busy)
             row(f'migration downtime, {label}, {accel} (median)',
                 dt['fork'], dt['vanilla'], 'ms', '{:.0f}')
-    print(f'(ratio = fork / vanilla; {opts.runs} wall-clock runs each, '
-          'interleaved)')
+    print(f'(ratio = fork / vanilla of the medians; {opts.runs} wall-clock '
+          'runs each, interleaved; pairs: median [10th-90th percentile] of '
+          'the ratios of interleaved pairs)')
 
     print()
     print(f'{"fork only":<40} {"value":>14} {"reference":>14} {"unit":<6} '
