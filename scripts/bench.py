@@ -16,6 +16,9 @@ the ratio fork/vanilla.  Nothing here asserts a time.
             each one an exit to QEMU): cont to SHUTDOWN, median.
   save      a stopped 256 MiB guest migrated to a file, and restored from
             it with -incoming defer + migrate-incoming: wall-clock medians.
+  Linux     Debian's kernels of the guest tier (tests/guest-linux), the
+            first and last of kernels.list, under TCG on each binary's q35:
+            launch to the init's ready line, and QEMU's RSS then.
   downtime  live migration over a UNIX socket of the dirty-memory payload,
             idle (halted) and busy (rewriting 64 MiB): the 'downtime' the
             source reports, median.
@@ -446,6 +449,41 @@ def poisoned_downtime(accel, runs, pages):
     return statistics.median(samples)
 
 
+def linux_boot(runs):
+    """Debian's kernels (tests/guest-linux) under TCG on each binary's own
+    q35: seconds from launch to the init's ready line, and QEMU's RSS
+    then; medians per kernel, first and last of kernels.list.  None if
+    the guest tier's kernels and initramfs cannot be had."""
+    sys.path.insert(0, os.path.join(TOP, 'tests', 'guest-linux'))
+    import guest        # noqa: E402 pylint: disable=import-outside-toplevel
+    try:
+        kernels = guest.kernels()
+        initrd = guest.initramfs()
+    except (subprocess.CalledProcessError, OSError) as e:
+        print(f'note: no guest kernels ({e}): Linux figures skipped')
+        return None
+    names = list(kernels)
+    figures = {}
+    for name in dict.fromkeys((names[0], names[-1])):
+        boot = {k: [] for k in BINARIES}
+        rss = {k: [] for k in BINARIES}
+        for _ in range(runs):
+            for build in BINARIES:                      # interleaved
+                g = guest.GuestLinux(kernels[name], initrd, 'qemu64',
+                                     build=build, mem='512M')
+                try:
+                    t0 = time.perf_counter()
+                    g.launch()
+                    boot[build].append(time.perf_counter() - t0)
+                    with open(f'/proc/{g.vm.get_pid()}/status') as f:
+                        kib = re.search(r'VmRSS:\s+(\d+)', f.read())
+                    rss[build].append(int(kib.group(1)) / 1024)
+                finally:
+                    g.shutdown()
+        figures[name] = medians(boot), medians(rss)
+    return figures
+
+
 def kvm_usable():
     return os.access('/dev/kvm', os.R_OK | os.W_OK)
 
@@ -625,6 +663,12 @@ def main():
             dt = migration_downtime(accel, opts.runs, busy)
             row(f'migration downtime, {label}, {accel} (median)',
                 dt['fork'], dt['vanilla'], 'ms', '{:.0f}')
+    linux = linux_boot(max(3, opts.runs // 5))
+    for name, (boot, rss) in (linux or {}).items():
+        row(f'Linux {name} boot to init, tcg (median)', boot['fork'],
+            boot['vanilla'], 's', '{:.2f}')
+        row(f'  QEMU RSS once booted, Linux {name}', rss['fork'],
+            rss['vanilla'], 'MiB', '{:.1f}')
     print(f'(ratio = fork / vanilla of the medians; {opts.runs} wall-clock '
           'runs each, interleaved; pairs: median [10th-90th percentile] of '
           'the ratios of interleaved pairs)')
