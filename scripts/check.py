@@ -18,8 +18,9 @@
   scripts/check.py --docs           only the documentation build (Sphinx,
                                     warnings as errors)
 
-The default run includes the documentation, the storms at a fifth of
-their counts (STORM_SCALE=5), the sanitizer suite and the short fuzz.
+The default run includes the documentation, the integration tests
+(meson's suite 'resilient-integration', the storms in it at a fifth of
+their counts), the sanitizer suite and the short fuzz.
 
 Counts are of individual test cases: TAP subtests of meson tests, and one
 each for the fork's script-level checks.  The last line reads
@@ -90,11 +91,10 @@ def tap_result(line):
 
 
 # tests/integration/: each script prints TAP; every line is a test case.
-INTEGRATION = ['machine-types-test.py', 'migration-stock-test.py',
-               'cluster-test.py', 'libvirt-test.py',
-               'security-surface-test.py', 'storm-test.py']
+# tests/integration runs under meson (its meson.build: suite
+# 'resilient-integration', the storms at STORM_SCALE=5); --storms runs
+# the storms whole, directly.
 STORMS = ['storm-test.py']
-CHECK_STORM_SCALE = 5
 FUZZ_CHECK_SECONDS = int(os.environ.get('FUZZ_CHECK_SECONDS', 20))
 
 
@@ -357,13 +357,13 @@ def main():
                   'resilient', ['--suite', 'resilient'])
         run_script(tally, 'boot-smoke', ['scripts/boot-smoke.py'], 600)
 
-    for script in STORMS if opts.storms else INTEGRATION:
-        env = None
-        if script in STORMS and not opts.storms:
-            # make check: a fifth of every storm; make check-storms: whole
-            env = dict(os.environ)
-            env.setdefault('STORM_SCALE', str(CHECK_STORM_SCALE))
-        run_tap_script(tally, script, 900, env=env)
+    if opts.storms:
+        for script in STORMS:
+            run_tap_script(tally, script, 900)
+    else:
+        run_meson(tally, 'integration tests (meson suite '
+                  "'resilient-integration')", 'integration',
+                  ['--suite', 'resilient-integration'])
     if not only:
         run_guest_tier(tally)
 

@@ -23,8 +23,9 @@ import tempfile
 import time
 import traceback
 
+# realpath: meson runs the scripts through their links in build/src
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+    os.path.realpath(__file__))))
 # RESILIENT_FORK puts another build in the fork's place: run the tests
 # against vanilla QEMU to see them fail where it lacks the fork's features.
 BINARIES = {
