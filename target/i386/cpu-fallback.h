@@ -28,8 +28,6 @@ typedef struct X86CPUModelVersionInfo {
 /* Implemented in cpu.c: false for classes without a model (host, max). */
 bool x86_cpu_class_model_version(X86CPUClass *xcc,
                                  X86CPUModelVersionInfo *info);
-/* Implemented in cpu.c: apply the "+feature" and "-feature" options. */
-bool x86_cpu_apply_feature_flags(X86CPU *cpu, Error **errp);
 
 void x86_cpu_fallback_class_init(ObjectClass *oc);
 void x86_cpu_fallback_finalize(Object *obj);
