@@ -214,6 +214,15 @@ class Domain:
         return self.wait_value(VE_OUT_MC_HANDLED, n - 1)
 
 
+def remove_domain(name, *undefine_flags):
+    """Stop and undefine @name, whatever state a failed test left it in."""
+    for cmd in (['destroy', name], ['undefine', name, *undefine_flags]):
+        try:
+            virsh(*cmd)
+        except VirshError:
+            pass
+
+
 def sha256(path):
     with open(path, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -315,11 +324,7 @@ def upstream_type_across_builds(tap, fork, virt, accel, workdir):
                    f'handled {handled}, {dom.state()}')
             os.unlink(path)
     finally:
-        for cmd in (['destroy', dom.name], ['undefine', dom.name]):
-            try:
-                virsh(*cmd)
-            except VirshError:
-                pass
+        remove_domain(dom.name)
 
 
 def without_acpi(tap, fork, virt, accel, workdir):
@@ -363,11 +368,7 @@ def without_acpi(tap, fork, virt, accel, workdir):
                '(what the fork mends)', "-no-acpi: invalid option" in error,
                error or 'vanilla started it')
     finally:
-        for cmd in (['destroy', dom.name], ['undefine', dom.name]):
-            try:
-                virsh(*cmd)
-            except VirshError:
-                pass
+        remove_domain(dom.name)
 
 
 def start_and_query(tap, dom, accel):
@@ -528,12 +529,7 @@ def in_namespace():
                     tap.skip(later, f'the domain is not running after {name}')
                 break
     finally:
-        for cmd in (['destroy', DOMAIN],
-                    ['undefine', DOMAIN, '--managed-save']):
-            try:
-                virsh(*cmd)
-            except VirshError:
-                pass
+        remove_domain(DOMAIN, '--managed-save')
         lv.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return tap.done()

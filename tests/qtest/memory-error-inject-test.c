@@ -217,6 +217,40 @@ static void test_smca_bad_config(void)
     }
 }
 
+/*
+ * Without CAP_SYS_ADMIN, Linux reads every PFN in pagemap as 0: both
+ * commands say so instead of an address made of PFN 0.  QEMU runs here
+ * under setpriv without the capability, whoever runs the test.
+ */
+static void test_gpa2hpa_hidden(void)
+{
+    g_autofree char *setpriv = g_find_program_in_path("setpriv");
+    g_autofree char *qemu = g_strdup(qtest_qemu_binary(NULL));
+    g_autofree char *wrapped = NULL;
+    g_autofree char *out = NULL;
+    QTestState *qts;
+
+    if (!setpriv) {
+        g_test_skip("setpriv (util-linux) missing: cannot drop "
+                    "CAP_SYS_ADMIN");
+        return;
+    }
+    wrapped = g_strdup_printf("%s --inh-caps=-sys_admin "
+                              "--bounding-set=-sys_admin %s", setpriv, qemu);
+    g_setenv("QTEST_QEMU_BINARY", wrapped, true);
+    qts = qtest_init("-accel tcg -m 128M -nodefaults");
+    g_setenv("QTEST_QEMU_BINARY", qemu, true);
+
+    assert_qmp_error(qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
+                                    " 'arguments': {'gpa': 1052672}}"),
+                     "reading them needs CAP_SYS_ADMIN");
+    out = qtest_hmp(qts, "gpa2hpa 0x101000");
+    g_assert_nonnull(strstr(out, "reading them needs CAP_SYS_ADMIN"));
+    g_assert_null(strstr(out, "Host physical address"));
+    assert_running(qts);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -228,6 +262,7 @@ int main(int argc, char **argv)
     qtest_add_func("/x86/memory-error/inject-memory-error/bad-input",
                    test_memory_error_bad_input);
     qtest_add_func("/x86/memory-error/gpa2hpa", test_gpa2hpa);
+    qtest_add_func("/x86/memory-error/gpa2hpa/hidden", test_gpa2hpa_hidden);
     qtest_add_func("/x86/memory-error/smca/bad-config", test_smca_bad_config);
     return g_test_run();
 }
