@@ -108,6 +108,13 @@ static void *guest_ram_page(uint64_t gpa, Error **errp)
     if (!x86_guest_ram_page(gpa, &ram, errp)) {
         return NULL;
     }
+    /* A guest's own memory errors are in the RAM it writes. */
+    if (memory_region_is_rom(ram.mr)) {
+        error_setg(errp, "0x%" PRIx64 " is in %s, not guest RAM", gpa,
+                   memory_region_name(ram.mr));
+        memory_region_unref(ram.mr);
+        return NULL;
+    }
     hva = qemu_map_ram_ptr(ram.mr->ram_block, ram.offset_within_region);
     memory_region_unref(ram.mr);
     return (void *)((uintptr_t)hva & qemu_real_host_page_mask());

@@ -249,8 +249,7 @@ bool x86_guest_ram_page(hwaddr gpa, MemoryRegionSection *ram, Error **errp)
     if (!memory_region_is_ram(ram->mr)) {
         error_setg(errp, "Memory at address 0x%" HWADDR_PRIx " is not RAM",
                    gpa);
-    } else if (memory_region_is_ram_device(ram->mr) ||
-               memory_region_is_rom(ram->mr)) {
+    } else if (memory_region_is_ram_device(ram->mr)) {
         error_setg(errp, "0x%" HWADDR_PRIx " is in %s, not guest RAM", gpa,
                    memory_region_name(ram->mr));
     } else if (int128_get64(ram->size) < TARGET_PAGE_SIZE) {

@@ -33,10 +33,11 @@ typedef struct X86PoisonedPageInfo {
 bool x86_memory_poison_page(hwaddr gpa, Error **errp);
 
 /*
- * The page of guest RAM that holds @gpa, as the system memory map has
- * it now: true with its section in @ram, referenced (unref ram->mr when
- * done); false with @errp set if there is none: nothing mapped, MMIO, a
- * ROM or a RAM device.
+ * The page of RAM that holds @gpa, as the system memory map has it now,
+ * RAM that migration carries (ROM included, since the host can poison
+ * its pages too): true with its section in @ram, referenced (unref
+ * ram->mr when done); false with @errp set if there is none: nothing
+ * mapped, MMIO or a RAM device.
  */
 bool x86_guest_ram_page(hwaddr gpa, MemoryRegionSection *ram, Error **errp);
 
