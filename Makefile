@@ -28,7 +28,7 @@ CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
         check-storms check-guests check-sanitizers fuzz docs \
-        check-series checkpatch bench vanilla export-patches clean distclean
+        check-series check-series-builds checkpatch bench vanilla export-patches clean distclean
 
 all: build
 
@@ -94,6 +94,10 @@ docs: prepare
 
 check-series: prepare
 	@scripts/check-series.sh
+
+# Every prefix of the series builds (about 1-3 minutes a patch, warm ccache).
+check-series-builds: prepare
+	@scripts/check-series-builds.sh
 
 checkpatch: prepare
 	@scripts/checkpatch.sh

@@ -48,3 +48,37 @@ debian_mirror() {
     fi
     echo "$mirror"
 }
+
+# Link the overlay files of this repository into the merged tree $1 (and
+# drop links to overlay files that are gone), so that edits land here.
+link_overlay() {
+    local tree=$1 exclude list rel
+    exclude=$(git -C "$tree" rev-parse --path-format=absolute --git-path info/exclude)
+    list=$(cd "$TOP" && git ls-files -co --exclude-standard | grep -Ev "$NON_OVERLAY_RE" || true)
+    # Drop links whose overlay file is gone.
+    if [ -f "$exclude" ]; then
+        { grep -E '^/' "$exclude" || true; } | sed 's|^/||' | while read -r rel; do
+            if [ -L "$tree/$rel" ] && [ ! -e "$TOP/$rel" ]; then
+                rm -f "$tree/$rel"
+            fi
+        done
+    fi
+    {
+        echo "# overlay files of qemu-resilient, linked in by prepare-tree.sh"
+        for rel in $list; do
+            echo "/$rel"
+        done
+    } > "$exclude"
+    for rel in $list; do
+        [ -f "$TOP/$rel" ] || continue
+        local dst=$tree/$rel
+        if [ -L "$dst" ]; then
+            continue
+        fi
+        if [ -e "$dst" ]; then
+            die "overlay file $rel would shadow an upstream file; change upstream files with a patch"
+        fi
+        mkdir -p "$(dirname "$dst")"
+        ln -s "$TOP/$rel" "$dst"
+    done
+}

@@ -62,37 +62,7 @@ apply_series() {
     cd - >/dev/null
 }
 
-link_overlay() {
-    local exclude=$SRC_TREE/.git/info/exclude list rel
-    list=$(cd "$TOP" && git ls-files -co --exclude-standard | grep -Ev "$NON_OVERLAY_RE" || true)
-    # Drop links whose overlay file is gone.
-    if [ -f "$exclude" ]; then
-        { grep -E '^/' "$exclude" || true; } | sed 's|^/||' | while read -r rel; do
-            if [ -L "$SRC_TREE/$rel" ] && [ ! -e "$TOP/$rel" ]; then
-                rm -f "$SRC_TREE/$rel"
-            fi
-        done
-    fi
-    {
-        echo "# overlay files of qemu-resilient, linked in by prepare-tree.sh"
-        for rel in $list; do
-            echo "/$rel"
-        done
-    } > "$exclude"
-    for rel in $list; do
-        [ -f "$TOP/$rel" ] || continue
-        local dst=$SRC_TREE/$rel
-        if [ -L "$dst" ]; then
-            continue
-        fi
-        if [ -e "$dst" ]; then
-            die "overlay file $rel would shadow an upstream file; change upstream files with a patch"
-        fi
-        mkdir -p "$(dirname "$dst")"
-        ln -s "$TOP/$rel" "$dst"
-    done
-}
 
 [ -d "$SRC_TREE/.git" ] || extract_upstream
 apply_series
-link_overlay
+link_overlay "$SRC_TREE"
