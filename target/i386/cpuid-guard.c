@@ -20,6 +20,8 @@
 #include "qapi/error.h"
 #include "qemu/error-report.h"
 #include "migration/vmstate.h"
+#include "hw/qdev-properties.h"
+#include "hw/core/qdev-prop-internal.h"
 #include "cpu.h"
 #include "cpu-internal.h"
 #include "trace.h"
@@ -79,7 +81,7 @@ static bool cpuid_guard_needed(void *opaque)
 {
     X86CPU *cpu = opaque;
 
-    return !cpu->cpuid_guard.dont_send;
+    return cpu->cpuid_guard.send;
 }
 
 static int cpuid_guard_pre_save(void *opaque)
@@ -164,7 +166,7 @@ static bool cpuid_guard_post_load(void *opaque, int version_id, Error **errp)
     trace_x86_cpuid_guard_mismatch(cs->cpu_index, problem);
 
     switch (g->check) {
-    case X86_CPUID_GUARD_ENFORCE:
+    case X86_CPUID_GUARD_CHECK_ENFORCE:
         error_setg(errp, "vCPU %d: %s. The load stopped before the guest "
                    "ran; the saved state or the migration source is "
                    "untouched", cs->cpu_index, problem);
@@ -172,7 +174,7 @@ static bool cpuid_guard_post_load(void *opaque, int version_id, Error **errp)
                           "that provides them, or with "
                           "x-migrate-cpuid-check=warn to resume anyway.\n");
         return false;
-    case X86_CPUID_GUARD_WARN:
+    case X86_CPUID_GUARD_CHECK_WARN:
         if (cs->cpu_index == 0) {
             warn_report("vCPU 0: %s; resuming anyway "
                         "(x-migrate-cpuid-check=warn)", problem);
@@ -215,48 +217,12 @@ void x86_cpuid_guard_unrealize(X86CPU *cpu)
     vmstate_unregister(NULL, &vmstate_x86_cpuid_guard, cpu);
 }
 
-static bool guard_get_send(Object *obj, Error **errp)
-{
-    return !X86_CPU(obj)->cpuid_guard.dont_send;
-}
-
-static void guard_set_send(Object *obj, bool value, Error **errp)
-{
-    X86_CPU(obj)->cpuid_guard.dont_send = !value;
-}
-
-static const char *const guard_check_names[] = {
-    [X86_CPUID_GUARD_ENFORCE] = "enforce",
-    [X86_CPUID_GUARD_WARN] = "warn",
-    [X86_CPUID_GUARD_OFF] = "off",
+const PropertyInfo qdev_prop_x86_cpuid_guard_check = {
+    .type = "X86CPUIDGuardCheck",
+    .description = "When the incoming guest saw CPUID features this vCPU "
+                   "lacks: enforce (refuse the load), warn or off",
+    .enum_table = &X86CPUIDGuardCheck_lookup,
+    .get = qdev_propinfo_get_enum,
+    .set = qdev_propinfo_set_enum,
+    .set_default_value = qdev_propinfo_set_default_value_enum,
 };
-
-static const QEnumLookup guard_check_lookup = {
-    .array = guard_check_names,
-    .size = ARRAY_SIZE(guard_check_names),
-};
-
-static int guard_get_check(Object *obj, Error **errp)
-{
-    return X86_CPU(obj)->cpuid_guard.check;
-}
-
-static void guard_set_check(Object *obj, int value, Error **errp)
-{
-    X86_CPU(obj)->cpuid_guard.check = value;
-}
-
-void x86_cpuid_guard_class_init(ObjectClass *oc)
-{
-    object_class_property_add_bool(oc, "x-migrate-cpuid", guard_get_send,
-                                   guard_set_send);
-    object_class_property_set_description(oc, "x-migrate-cpuid",
-        "Send the CPUID the guest saw with its state (off on upstream "
-        "machine types, whose destination may be vanilla QEMU)");
-    object_class_property_add_enum(oc, "x-migrate-cpuid-check",
-                                   "X86CPUIDGuardCheck", &guard_check_lookup,
-                                   guard_get_check, guard_set_check);
-    object_class_property_set_description(oc, "x-migrate-cpuid-check",
-        "What to do when the incoming guest saw CPUID features this vCPU "
-        "lacks: enforce (refuse), warn or off");
-}

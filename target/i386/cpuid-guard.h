@@ -9,20 +9,15 @@
 #ifndef TARGET_I386_CPUID_GUARD_H
 #define TARGET_I386_CPUID_GUARD_H
 
+#include "qapi/qapi-types-cpuid-guard.h"
+
 /* Room in the stream for more feature words than QEMU has today. */
 #define X86_CPUID_GUARD_MAX_WORDS 64
 
-/* What to do when the guest saw features this vCPU lacks. */
-typedef enum X86CPUIDGuardCheck {
-    X86_CPUID_GUARD_ENFORCE,    /* refuse the load (the default) */
-    X86_CPUID_GUARD_WARN,
-    X86_CPUID_GUARD_OFF,
-} X86CPUIDGuardCheck;
-
 /* In X86CPU as 'cpuid_guard'. */
 typedef struct X86CPUIDGuard {
-    bool dont_send;             /* !'x-migrate-cpuid' */
-    int check;                  /* 'x-migrate-cpuid-check' */
+    bool send;                  /* 'x-migrate-cpuid' */
+    X86CPUIDGuardCheck check;   /* 'x-migrate-cpuid-check' */
     /* What the guest saw, as saved or as loaded. */
     uint32_t vendor[3];
     uint32_t signature;         /* CPUID[1].EAX: family, model, stepping */
@@ -31,7 +26,12 @@ typedef struct X86CPUIDGuard {
     uint64_t words[X86_CPUID_GUARD_MAX_WORDS];
 } X86CPUIDGuard;
 
-void x86_cpuid_guard_class_init(ObjectClass *oc);
+/* x-migrate-cpuid-check, in x86_cpu_properties */
+extern const PropertyInfo qdev_prop_x86_cpuid_guard_check;
+#define DEFINE_PROP_X86_CPUID_GUARD_CHECK(_n, _s, _f, _d) \
+    DEFINE_PROP_SIGNED(_n, _s, _f, _d, qdev_prop_x86_cpuid_guard_check, \
+                       X86CPUIDGuardCheck)
+
 /* Register and unregister the vCPU's "resilient-cpuid" section. */
 void x86_cpuid_guard_realize(X86CPU *cpu);
 void x86_cpuid_guard_unrealize(X86CPU *cpu);

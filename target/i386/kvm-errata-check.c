@@ -47,7 +47,7 @@ static void describe_vm(KvmErrataVm *vm)
         /* Asked for by the model, whether or not the host has it. */
         vm->wants_tsx = (cpu->env.features[FEAT_7_0_EBX] |
                          cpu->filtered_features[FEAT_7_0_EBX]) & tsx;
-        vm->sanitizes_vcpu_events = !cpu->vcpu_events.dont_sanitize;
+        vm->sanitizes_vcpu_events = cpu->vcpu_events.sanitize;
         vm->sets_x87_errata_bits = cpu->x87_errata_bits;
     }
     vm->apic_ids_above_255 = x86ms && x86ms->apic_id_limit > 255;

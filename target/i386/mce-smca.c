@@ -54,29 +54,32 @@ bool x86_smca_tcg_claims_msr(X86CPU *cpu, uint32_t msr)
            (x86_smca_msrs_enabled(cpu) || cpu->smca_msrs_gp);
 }
 
+bool x86_smca_advertised(X86CPU *cpu)
+{
+    return cpu->env.features[FEAT_8000_0007_EBX] & CPUID_8000_0007_EBX_SMCA;
+}
+
 bool x86_smca_realize(X86CPU *cpu, Error **errp)
 {
     CPUX86State *env = &cpu->env;
 
-    if (!cpu->smca) {
+    if (!x86_smca_advertised(cpu)) {
         return true;
     }
     if (!IS_AMD_CPU(env)) {
-        error_setg(errp, "x-amd-smca=on needs an AMD-vendor vCPU");
+        error_setg(errp, "smca needs an AMD-vendor vCPU");
         return false;
     }
     if (!x86_smca_msrs_enabled(cpu)) {
-        error_setg(errp, "x-amd-smca=on needs the SMCA bank MSRs "
+        error_setg(errp, "smca needs the SMCA bank MSRs "
                    "(x-amd-smca-msrs=on)");
         return false;
     }
     if (env->cpuid_xlevel < 0x80000007) {
-        error_setg(errp, "x-amd-smca=on needs CPUID level 0x80000007 "
+        error_setg(errp, "smca needs CPUID level 0x80000007 "
                    "(xlevel is 0x%x)", env->cpuid_xlevel);
         return false;
     }
-    /* The MSRs are QEMU's, whatever the accelerator supports. */
-    env->features[FEAT_8000_0007_EBX] |= CPUID_8000_0007_EBX_SMCA;
     return true;
 }
 
@@ -165,8 +168,9 @@ bool x86_smca_rdmsr(X86CPU *cpu, uint32_t msr, uint64_t *val)
                             SMCA_CONFIG_DEFERRED_INT_SUPPORTED : 0);
         break;
     case SMCA_IPID:
-        /* With x-amd-smca, tell an SMCA-aware guest what bank 9 is. */
-        *val = cpu->smca && bank == SMCA_UMC_BANK ? SMCA_IPID_UMC : 0;
+        /* With smca, tell an SMCA-aware guest what bank 9 is. */
+        *val = x86_smca_advertised(cpu) && bank == SMCA_UMC_BANK ?
+               SMCA_IPID_UMC : 0;
         break;
     case SMCA_SYND:
     case SMCA_SYND1:

@@ -36,12 +36,12 @@
 #define MSR_SMCA_DESTAT(bank) \
     (MSR_SMCA_BANK_BASE + MSR_SMCA_BANK_STRIDE * (bank) + SMCA_DESTAT)
 
-/* CPUID[8000_0007].EBX: Scalable MCA */
+/* CPUID[8000_0007].EBX: Scalable MCA, the "smca" feature */
 #define CPUID_8000_0007_EBX_SMCA        (1U << 3)
 
 /*
  * MCA_IPID of a unified memory controller bank, as Linux decodes it
- * (HardwareID 0x96, McaType 0): what bank 9 reports with x-amd-smca=on.
+ * (HardwareID 0x96, McaType 0): what bank 9 reports with smca=on.
  */
 #define SMCA_IPID_UMC           (0x96ULL << 32)
 #define SMCA_UMC_BANK           9
@@ -66,9 +66,12 @@ typedef struct X86SMCAState {
 /* Whether @cpu emulates the SMCA MSRs (property x-amd-smca-msrs). */
 bool x86_smca_msrs_enabled(X86CPU *cpu);
 
+/* Whether @cpu's CPUID says Scalable MCA (feature "smca"). */
+bool x86_smca_advertised(X86CPU *cpu);
+
 /*
- * At realize, after the accelerator filtered the features: x-amd-smca=on
- * advertises SMCA in CPUID; false, with @errp set, if @cpu cannot.
+ * At realize, before the accelerator filters the features: false, with
+ * @errp set, if @cpu asks for smca and cannot have it.
  */
 bool x86_smca_realize(X86CPU *cpu, Error **errp);
 

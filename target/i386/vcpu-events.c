@@ -26,7 +26,7 @@
 #include "trace.h"
 
 /* Kinds of repair, each reported once per vCPU. */
-enum {
+typedef enum VCPUEventsRepair {
     REPAIR_STALE_FLAGS,         /* pending/injected without a vector */
     REPAIR_PENDING_AND_INJECTED,
     REPAIR_NMI_AS_EXCEPTION,
@@ -35,7 +35,9 @@ enum {
     REPAIR_SPURIOUS_ERROR_CODE, /* the vector has none, one is set */
     REPAIR_SHADOW,
     REPAIR_BAD_VECTOR,          /* outside 0-31, about to go to KVM */
-};
+    REPAIR__MAX,
+} VCPUEventsRepair;
+QEMU_BUILD_BUG_ON(REPAIR__MAX != X86_VCPU_EVENTS_REPAIR_KINDS);
 
 static const char *const mnemonics[X86_NR_EXCEPTIONS] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
@@ -52,23 +54,22 @@ const char *x86_exception_mnemonic(int vector)
     return mnemonics[vector] ?: "reserved";
 }
 
-static void report_repair(X86CPU *cpu, unsigned kind, const char *context,
-                          const char *field, int64_t old_value,
-                          int64_t new_value, const char *why)
+static void report_repair(X86CPU *cpu, VCPUEventsRepair kind,
+                          const char *context, const char *field,
+                          int64_t old_value, int64_t new_value,
+                          const char *why)
 {
     CPUState *cs = CPU(cpu);
     CPUX86State *env = &cpu->env;
 
     trace_x86_vcpu_events_repair(cs->cpu_index, context, field, old_value,
                                  new_value);
-    if (cpu->vcpu_events.warned & BIT(kind)) {
-        return;
-    }
-    cpu->vcpu_events.warned |= BIT(kind);
-    warn_report("vCPU %d: %s: exception %d (%s): %s %" PRId64 " -> %"
-                PRId64 ": %s", cs->cpu_index, context, env->exception_nr,
-                x86_exception_mnemonic(env->exception_nr), field, old_value,
-                new_value, why);
+    warn_report_once_cond(&cpu->vcpu_events.warned[kind],
+                          "vCPU %d: %s: exception %d (%s): %s %" PRId64
+                          " -> %" PRId64 ": %s", cs->cpu_index, context,
+                          env->exception_nr,
+                          x86_exception_mnemonic(env->exception_nr), field,
+                          old_value, new_value, why);
 }
 
 static void clear_exception(CPUX86State *env)
@@ -104,7 +105,7 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
     int vector = env->exception_nr;
     bool queued = env->exception_pending || env->exception_injected;
 
-    if (cpu->vcpu_events.dont_sanitize) {
+    if (!cpu->vcpu_events.sanitize) {
         return true;
     }
     if (env->interrupt_shadow & ~(X86_INTERRUPT_SHADOW_MOV_SS |
@@ -250,7 +251,7 @@ static bool interrupt_shadow_needed(void *opaque)
 {
     X86CPU *cpu = opaque;
 
-    return !cpu->vcpu_events.dont_send_shadow && cpu->env.interrupt_shadow;
+    return cpu->vcpu_events.send_shadow && cpu->env.interrupt_shadow;
 }
 
 /* In vmstate_x86_cpu's subsections; upstream machine types omit it. */
@@ -264,37 +265,3 @@ const VMStateDescription vmstate_x86_interrupt_shadow = {
         VMSTATE_END_OF_LIST()
     }
 };
-
-static bool get_migrate_shadow(Object *obj, Error **errp)
-{
-    return !X86_CPU(obj)->vcpu_events.dont_send_shadow;
-}
-
-static void set_migrate_shadow(Object *obj, bool value, Error **errp)
-{
-    X86_CPU(obj)->vcpu_events.dont_send_shadow = !value;
-}
-
-static bool get_sanitize(Object *obj, Error **errp)
-{
-    return !X86_CPU(obj)->vcpu_events.dont_sanitize;
-}
-
-static void set_sanitize(Object *obj, bool value, Error **errp)
-{
-    X86_CPU(obj)->vcpu_events.dont_sanitize = !value;
-}
-
-void x86_vcpu_events_class_init(ObjectClass *oc)
-{
-    object_class_property_add_bool(oc, "x-migrate-interrupt-shadow",
-                                   get_migrate_shadow, set_migrate_shadow);
-    object_class_property_set_description(oc, "x-migrate-interrupt-shadow",
-        "Migrate the STI/MOV SS interrupt shadow (off on upstream machine "
-        "types, whose destination may be vanilla QEMU)");
-    object_class_property_add_bool(oc, "x-sanitize-vcpu-events",
-                                   get_sanitize, set_sanitize);
-    object_class_property_set_description(oc, "x-sanitize-vcpu-events",
-        "Repair or refuse inconsistent exception state on load and before "
-        "KVM sees it (off only to reproduce upstream's behaviour)");
-}

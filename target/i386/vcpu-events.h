@@ -15,17 +15,18 @@
 #define X86_INTERRUPT_SHADOW_MOV_SS     0x01
 #define X86_INTERRUPT_SHADOW_STI        0x02
 
+/* How many kinds of repair vcpu-events.c reports, each once per vCPU */
+#define X86_VCPU_EVENTS_REPAIR_KINDS    8
+
 /* In X86CPU as 'vcpu_events'. */
 typedef struct X86VCPUEventsCheck {
-    bool dont_send_shadow;      /* !'x-migrate-interrupt-shadow' */
-    bool dont_sanitize;         /* !'x-sanitize-vcpu-events' */
+    bool send_shadow;           /* 'x-migrate-interrupt-shadow' */
+    bool sanitize;              /* 'x-sanitize-vcpu-events' */
     bool error_code_loaded;     /* the stream carried "cpu/error_code" */
-    uint32_t warned;            /* repairs already reported, by kind */
+    bool warned[X86_VCPU_EVENTS_REPAIR_KINDS]; /* reported, by kind */
 } X86VCPUEventsCheck;
 
 extern const VMStateDescription vmstate_x86_interrupt_shadow;
-
-void x86_vcpu_events_class_init(ObjectClass *oc);
 
 /* Where the state is about to be used. */
 typedef enum X86VCPUEventsUse {

@@ -41,7 +41,7 @@ AMD_AO_MISC = 0x8c
 # The same with SYNDV (bit 53): Linux 7.x then reads MCA_SYND1 and SYND2.
 AMD_AO_SYNDV_STATUS = 0x9c20180000000000
 MSR_ACCESS_ERROR = 'MSR access error'
-SMCA_UMC_IPID = 0x96 << 32      # bank 9 with x-amd-smca=on: a UMC
+SMCA_UMC_IPID = 0x96 << 32      # bank 9 with smca=on: a UMC
 
 
 MCE_RECORD_RE = re.compile(r'mce_record: CPU: (\d+), .*?MC(\d+): ([0-9a-f]+), '
@@ -190,14 +190,14 @@ def amd_ao_memory_error(self, kernel):
 
 
 def amd_ao_smca(self, kernel):
-    """AMD AO with x-amd-smca=on: an SMCA guest sees the UMC bank's IPID."""
-    g = self.boot(kernel, cpu=AMD_CPU + ',x-amd-smca=on')
+    """AMD AO with smca=on: an SMCA guest sees the UMC bank's IPID."""
+    g = self.boot(kernel, cpu=AMD_CPU + ',smca=on')
     self.amd_ao(g, qmp_memory_error_ao, ipid=SMCA_UMC_IPID)
 
 
 def amd_ao_smca_hmp_mce(self, kernel):
     """The same through HMP 'mce'."""
-    g = self.boot(kernel, cpu=AMD_CPU + ',x-amd-smca=on')
+    g = self.boot(kernel, cpu=AMD_CPU + ',smca=on')
     self.amd_ao(g, hmp_mce_ao, ipid=SMCA_UMC_IPID)
 
 
@@ -233,8 +233,8 @@ def amd_ao_kvm_semantics(self, kernel):
 
 
 def amd_syndv_smca(self, kernel):
-    """Three SYNDV errors in a row, x-amd-smca=on: 7.x reads SYND1/SYND2."""
-    g = self.boot(kernel, cpu=AMD_CPU + ',x-amd-smca=on')
+    """Three SYNDV errors in a row, smca=on: 7.x reads SYND1/SYND2."""
+    g = self.boot(kernel, cpu=AMD_CPU + ',smca=on')
     start = g.pos
     for n in range(3):
         addr = FREE_PAGE + (n + 1) * 0x200000
@@ -481,7 +481,7 @@ def poisoned_guest_migrates(self, kernel):
 
 
 # Deferred errors by interrupt: SMCA and SUCCOR, which Linux asks for
-DEFERRED_CPU = 'EPYC-v4,x-amd-smca=on,succor=on'
+DEFERRED_CPU = 'EPYC-v4,smca=on,succor=on'
 DEFERRED_RUNS = 10
 
 

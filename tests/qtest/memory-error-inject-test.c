@@ -187,17 +187,17 @@ static void test_gpa2hpa(void)
     qtest_quit(qts);
 }
 
-/* x-amd-smca=on on a vCPU that cannot have it: QEMU refuses to start. */
+/* smca=on on a vCPU that cannot have it: QEMU refuses to start. */
 static void test_smca_bad_config(void)
 {
     static const struct {
         const char *cpu;
         const char *error;
     } cases[] = {
-        { "qemu64,vendor=GenuineIntel,x-amd-smca=on",
-          "x-amd-smca=on needs an AMD-vendor vCPU" },
-        { "qemu64,vendor=AuthenticAMD,x-amd-smca=on,x-amd-smca-msrs=off",
-          "x-amd-smca=on needs the SMCA bank MSRs" },
+        { "qemu64,vendor=GenuineIntel,smca=on",
+          "smca needs an AMD-vendor vCPU" },
+        { "qemu64,vendor=AuthenticAMD,smca=on,x-amd-smca-msrs=off",
+          "smca needs the SMCA bank MSRs" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {

@@ -18,6 +18,7 @@
 
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "guest-payload.h"
 #include "guest-payload/smca-msrs.h"
 
@@ -176,7 +177,7 @@ static void test_amd_deferred(GuestPayloadAccel accel)
     assert_deferred_error_seen(&r, addr);
     assert_step_ok(&r, SMCA_STEP_READ_IPID);
     g_assert_cmphex(step_value(&r, SMCA_STEP_READ_IPID), ==, 0);
-    /* The MSRs work; CPUID does not claim SMCA without x-amd-smca. */
+    /* The MSRs work; CPUID does not claim SMCA without smca=on. */
     g_assert_cmphex(r.mb.values[SMCA_MSRS_OUT_CPUID_EBX] &
                     SMCA_MSRS_CPUID_SMCA, ==, 0);
 
@@ -273,12 +274,12 @@ static void test_amd_machine_10_1(GuestPayloadAccel accel)
                     AMD_AO_STATUS);
 }
 
-/* x-amd-smca=on: CPUID says SMCA, bank 9 says "memory controller". */
+/* smca=on: CPUID says SMCA, bank 9 says "memory controller". */
 static void test_amd_smca_cpuid(GuestPayloadAccel accel)
 {
     SmcaResult r;
 
-    run_smca_payload(accel, "qemu64,vendor=AuthenticAMD,x-amd-smca=on",
+    run_smca_payload(accel, "qemu64,vendor=AuthenticAMD,smca=on",
                      random_gpa(), &r);
     g_assert_cmphex(r.mb.values[SMCA_MSRS_OUT_CPUID_EBX] &
                     SMCA_MSRS_CPUID_SMCA, ==, SMCA_MSRS_CPUID_SMCA);
@@ -348,9 +349,62 @@ static void test_amd_deferred_reset(GuestPayloadAccel accel)
     g_assert_cmphex(step_value(&r, SMCA_STEP_READ_DEADDR), ==, 0);
 }
 
+/* Whether query-cpu-model-expansion (full) of @model says smca=@smca. */
+static bool expansion_says_smca(QTestState *qts, const char *model,
+                                bool ask)
+{
+    QDict *resp, *props;
+    bool smca;
+
+    if (ask) {
+        resp = qtest_qmp(qts, "{ 'execute': 'query-cpu-model-expansion',"
+                         "  'arguments': { 'type': 'full', 'model':"
+                         "    { 'name': %s, 'props': { 'smca': true } } } }",
+                         model);
+    } else {
+        resp = qtest_qmp(qts, "{ 'execute': 'query-cpu-model-expansion',"
+                         "  'arguments': { 'type': 'full', 'model':"
+                         "    { 'name': %s } } }", model);
+    }
+    g_assert(qdict_haskey(resp, "return"));
+    props = qdict_get_qdict(qdict_get_qdict(qdict_get_qdict(resp, "return"),
+                                            "model"), "props");
+    g_assert(qdict_haskey(props, "smca"));
+    smca = qdict_get_bool(props, "smca");
+    qobject_unref(resp);
+    return smca;
+}
+
+/*
+ * smca is a named CPUID feature: "+smca" works, the expansion names it,
+ * a model has it only when asked, and "max" does not turn it on.
+ */
+static void test_smca_feature(void)
+{
+    QTestState *qts = qtest_init("-accel tcg -nodefaults "
+                                 "-cpu EPYC-v4,+smca");
+    QDict *resp, *cpu0;
+
+    resp = qtest_qmp(qts, "{ 'execute': 'query-cpus-fast' }");
+    cpu0 = qobject_to(QDict, qlist_peek(qdict_get_qlist(resp, "return")));
+    g_assert_true(qtest_qom_get_bool(qts, qdict_get_str(cpu0, "qom-path"),
+                                     "smca"));
+    qobject_unref(resp);
+
+    qtest_quit(qts);
+
+    /* No -cpu here: its options would be global properties of the model */
+    qts = qtest_init("-accel tcg -nodefaults -machine none");
+    g_assert_true(expansion_says_smca(qts, "EPYC-v4", true));
+    g_assert_false(expansion_says_smca(qts, "EPYC-v4", false));
+    g_assert_false(expansion_says_smca(qts, "max", false));
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/x86/memory-error/smca/feature", test_smca_feature);
     guest_payload_add_test("/x86/memory-error/smca/amd-deferred",
                            test_amd_deferred);
     guest_payload_add_test("/x86/memory-error/smca/amd-deferred-migrates",

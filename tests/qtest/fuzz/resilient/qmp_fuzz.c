@@ -269,7 +269,7 @@ static void qmp_fuzz(QTestState *s, const unsigned char *data, size_t size)
 static GString *qmp_cmdline(FuzzTarget *t)
 {
     return g_string_new(TARGET_NAME " -machine q35 -accel tcg -S -m 128M "
-                        "-smp 2 -nodefaults -display none -cpu qemu64,vendor=AuthenticAMD,x-amd-smca=on");
+                        "-smp 2 -nodefaults -display none -cpu qemu64,vendor=AuthenticAMD,smca=on");
 }
 
 static void register_qmp_fuzz_target(void)

@@ -34,7 +34,7 @@ typedef struct SMCAModel {
     ModelBank bank[MCE_BANKS_DEF];
     uint64_t hwcr;
     unsigned mcg_count;         /* MCG_CAP[7:0] */
-    bool umc_ipid;              /* x-amd-smca=on: bank 9 says UMC */
+    bool umc_ipid;              /* smca=on: bank 9 says UMC */
 } SMCAModel;
 
 static SMCAModel model;
@@ -252,7 +252,7 @@ static void smca_msr_pre_fuzz(QTestState *s)
 static GString *smca_msr_cmdline(FuzzTarget *t)
 {
     return g_string_new(TARGET_NAME " -machine q35,accel=qtest "
-                        "-nodefaults -cpu qemu64,vendor=AuthenticAMD,x-amd-smca=on");
+                        "-nodefaults -cpu qemu64,vendor=AuthenticAMD,smca=on");
 }
 
 static void register_smca_msr_fuzz_target(void)

@@ -156,7 +156,7 @@ static void vmstate_pre_fuzz(QTestState *s)
 static GString *vmstate_cmdline(FuzzTarget *t)
 {
     return g_string_new(TARGET_NAME " -machine q35 -accel tcg -S "
-                        "-nodefaults -cpu qemu64,vendor=AuthenticAMD,x-amd-smca=on");
+                        "-nodefaults -cpu qemu64,vendor=AuthenticAMD,smca=on");
 }
 
 static void register_vmstate_fuzz_target(void)
