@@ -22,9 +22,6 @@
 #include "kvm-errata.h"
 #include "kvm-errata-check.h"
 #include "trace.h"
-#ifdef CONFIG_KVM
-#include "kvm/kvm-errata-kvm.h"
-#endif
 
 static int is_assigned_device(Object *obj, void *opaque)
 {
@@ -55,14 +52,16 @@ static void describe_vm(KvmErrataVm *vm)
         machine, is_assigned_device, NULL);
 }
 
+static KvmErrataHostFactsSource *host_facts_source;
+
+void kvm_errata_set_host_facts_source(KvmErrataHostFactsSource *source)
+{
+    host_facts_source = source;
+}
+
 HostFacts *kvm_errata_host_facts_for_vm(void)
 {
-#ifdef CONFIG_KVM
-    if (kvm_enabled()) {
-        return kvm_errata_host_facts();
-    }
-#endif
-    return host_facts_new(NULL, NULL);
+    return host_facts_source ? host_facts_source() : host_facts_new(NULL, NULL);
 }
 
 static KvmErratumStatus status_of(KvmErratumState state)

@@ -13,6 +13,13 @@
 
 #include "host-facts.h"
 
+/*
+ * Where an accelerator's own facts come from: KVM's layer says so when
+ * it starts (kvm-errata-kvm.c), so that this layer never calls up into it.
+ */
+typedef HostFacts *KvmErrataHostFactsSource(void);
+void kvm_errata_set_host_facts_source(KvmErrataHostFactsSource *source);
+
 /* The facts of the host this VM runs on, KVM's included if it uses KVM */
 HostFacts *kvm_errata_host_facts_for_vm(void);
 

@@ -18,9 +18,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qapi/visitor.h"
 #include "qemu/error-report.h"
-#include "migration/vmstate.h"
 #include "system/tcg.h"
 #include "cpu.h"
 #include "trace.h"
@@ -183,33 +181,6 @@ bool x86_vcpu_events_sanitize(X86CPU *cpu, X86VCPUEventsUse use,
     return true;
 }
 
-void x86_vcpu_events_error_code_loaded(X86CPU *cpu)
-{
-    cpu->vcpu_events.error_code_loaded = true;
-}
-
-int x86_vcpu_events_post_load(X86CPU *cpu)
-{
-    CPUX86State *env = &cpu->env;
-    Error *err = NULL;
-    bool ok = x86_vcpu_events_sanitize(cpu, X86_VCPU_EVENTS_LOADED, &err);
-
-    cpu->vcpu_events.error_code_loaded = false;
-    if (!ok) {
-        error_report_err(err);
-        return -EINVAL;
-    }
-    /* TCG keeps the shadow in hflags; KVM in the event state. */
-    if (tcg_enabled() && env->interrupt_shadow) {
-        env->hflags |= HF_INHIBIT_IRQ_MASK;
-        env->interrupt_shadow = 0;
-    } else if (!tcg_enabled() && (env->hflags & HF_INHIBIT_IRQ_MASK)) {
-        env->hflags &= ~HF_INHIBIT_IRQ_MASK;
-        env->interrupt_shadow |= X86_INTERRUPT_SHADOW_STI;
-    }
-    return 0;
-}
-
 void x86_vcpu_events_apply_payload(X86CPU *cpu)
 {
     CPUX86State *env = &cpu->env;
@@ -224,44 +195,3 @@ void x86_vcpu_events_apply_payload(X86CPU *cpu)
     }
     env->exception_has_payload = 0;
 }
-
-void x86_vcpu_events_tcg_deliver(X86CPU *cpu)
-{
-    CPUState *cs = CPU(cpu);
-    CPUX86State *env = &cpu->env;
-
-    if (!env->exception_pending && !env->exception_injected) {
-        return;
-    }
-    x86_vcpu_events_apply_payload(cpu);
-    trace_x86_vcpu_events_tcg_deliver(cs->cpu_index, env->exception_nr,
-                                      env->error_code);
-    /* cpu_exec() delivers it before the next instruction. */
-    cs->exception_index = env->exception_nr;
-    env->error_code = env->has_error_code ? env->error_code : 0;
-    env->exception_is_int = 0;
-    env->exception_next_eip = env->eip;
-    env->exception_nr = -1;
-    env->exception_pending = env->exception_injected = 0;
-    env->has_error_code = 0;
-    env->exception_has_payload = 0;
-}
-
-static bool interrupt_shadow_needed(void *opaque)
-{
-    X86CPU *cpu = opaque;
-
-    return cpu->vcpu_events.send_shadow && cpu->env.interrupt_shadow;
-}
-
-/* In vmstate_x86_cpu's subsections; upstream machine types omit it. */
-const VMStateDescription vmstate_x86_interrupt_shadow = {
-    .name = "cpu/interrupt_shadow",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .needed = interrupt_shadow_needed,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT8(env.interrupt_shadow, X86CPU),
-        VMSTATE_END_OF_LIST()
-    }
-};

@@ -1,6 +1,7 @@
 /*
- * KVM's side of the host errata: the facts only KVM can tell, the
- * start-up check, and the report when KVM fails to run a vCPU
+ * KVM's side of the host errata, as kvm.c calls it: the facts only KVM
+ * can tell and the start-up check (kvm-errata-kvm.c), and the report
+ * when KVM fails to run a vCPU (kvm-errata-report.c)
  *
  * Copyright (c) 2026 qemu-resilient authors
  *

@@ -187,7 +187,7 @@ static void smca_msr_fuzz(QTestState *s, const unsigned char *data,
     env->msr_hwcr = 0;
     env->mcg_cap = saved_mcg_cap;
     model.mcg_count = saved_mcg_cap & 0xff;
-    model.umc_ipid = cpu->smca;
+    model.umc_ipid = x86_smca_advertised(cpu);
 
     for (int ops = 0; !fuzz_input_done(&in) && ops < 256; ops++) {
         uint32_t msr;
