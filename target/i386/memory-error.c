@@ -1,13 +1,12 @@
 /*
  * Memory errors in guest RAM, reported to the guest as machine checks
  *
- * The encodings are upstream's (they were in kvm_mce_inject()), now shared
- * by KVM's SIGBUS path and by x-inject-memory-error under TCG.  What
- * changes is that "action required" is carried explicitly
- * (MCE_INJECT_AR): AMD action-required errors have no MCi_STATUS.AR bit,
- * so inferring it from the status treated them as action optional -- a
- * second one while MCIP was set was dropped instead of ending the guest
- * as hardware does, and MEMORY_FAILURE said action-required=false.
+ * For the errors that do not come through KVM's SIGBUS path: what
+ * x-inject-memory-error raises under TCG, and a TCG access to a poisoned
+ * page.  The encodings are kvm_mce_inject()'s, so that a guest sees the
+ * same machine check whichever path raised it (memory-error-test expects
+ * the same one of both); "action required" is carried with MCE_INJECT_AR,
+ * as kvm_mce_inject() does, since AMD's encoding has no MCi_STATUS.AR.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
