@@ -9,6 +9,8 @@
 #ifndef TARGET_I386_CPU_FALLBACK_H
 #define TARGET_I386_CPU_FALLBACK_H
 
+#include "cpu-qom.h"
+
 /* Per-vCPU state, in X86CPU as 'fallback'. */
 typedef struct X86CPUFallback {
     bool enabled;           /* 'x-fallback' */

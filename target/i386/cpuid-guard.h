@@ -9,6 +9,7 @@
 #ifndef TARGET_I386_CPUID_GUARD_H
 #define TARGET_I386_CPUID_GUARD_H
 
+#include "cpu-qom.h"
 #include "qapi/qapi-types-cpuid-guard.h"
 
 /* Room in the stream for more feature words than QEMU has today. */

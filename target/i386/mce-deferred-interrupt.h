@@ -9,6 +9,8 @@
 #ifndef TARGET_I386_MCE_DEFERRED_INTERRUPT_H
 #define TARGET_I386_MCE_DEFERRED_INTERRUPT_H
 
+#include "cpu-qom.h"
+
 /* MSRC000_0410: where deferred and thresholding errors interrupt */
 #define MSR_CU_DEF_ERR                  0xc0000410
 #define CU_DEF_ERR_INT_TYPE_SHIFT       1       /* non-SMCA: bits 2:1 */

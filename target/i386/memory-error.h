@@ -9,6 +9,7 @@
 #ifndef TARGET_I386_MEMORY_ERROR_H
 #define TARGET_I386_MEMORY_ERROR_H
 
+#include "cpu-qom.h"
 #include "exec/hwaddr.h"
 
 /*

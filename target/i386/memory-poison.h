@@ -9,6 +9,7 @@
 #ifndef TARGET_I386_MEMORY_POISON_H
 #define TARGET_I386_MEMORY_POISON_H
 
+#include "cpu-qom.h"
 #include "exec/cpu-common.h"
 #include "exec/hwaddr.h"
 #include "exec/memattrs.h"

@@ -9,6 +9,7 @@
 #ifndef TARGET_I386_VCPU_EVENTS_H
 #define TARGET_I386_VCPU_EVENTS_H
 
+#include "cpu-qom.h"
 #include "exception-error-code.h"
 
 /* env->interrupt_shadow: the KVM_X86_SHADOW_INT_* bits */

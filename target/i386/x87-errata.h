@@ -16,6 +16,8 @@
 #ifndef TARGET_I386_X87_ERRATA_H
 #define TARGET_I386_X87_ERRATA_H
 
+#include "cpu-qom.h"
+
 #define X87_ERRATA_BITS \
     (CPUID_7_0_EBX_FDP_EXCPTN_ONLY | CPUID_7_0_EBX_ZERO_FCS_FDS)
 

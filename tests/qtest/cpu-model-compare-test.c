@@ -179,15 +179,18 @@ static void test_baseline(void)
 static void assert_error(QTestState *qts, const char *cmd, const char *a,
                          const char *b, const char *expected)
 {
-    QDict *rsp = qmp_two_models(qts, cmd, a, b);
-    QDict *err = qdict_get_qdict(rsp, "error");
+    QDict *error = qtest_qmp_assert_failure_ref(qts,
+                     "{'execute': %s, 'arguments':"
+                     " {'modela': %p, 'modelb': %p}}", cmd,
+                     qobject_from_json(a, &error_abort),
+                     qobject_from_json(b, &error_abort));
+    const char *desc = qdict_get_str(error, "desc");
 
-    g_assert_nonnull(err);
-    if (!strstr(qdict_get_str(err, "desc"), expected)) {
+    if (!strstr(desc, expected)) {
         g_error("%s %s %s: expected an error with '%s', got '%s'", cmd, a, b,
-                expected, qdict_get_str(err, "desc"));
+                expected, desc);
     }
-    qobject_unref(rsp);
+    qobject_unref(error);
 }
 
 static void test_bad_input(void)

@@ -14,8 +14,7 @@
 #include "qemu/osdep.h"
 #include "guest-payload.h"
 #include "guest-payload/msr-readback.h"
-
-#define VECTOR_UD 6
+#include "guest-payload/x86-arch.h"
 
 static void test_msr_readback(GuestPayloadAccel accel)
 {

@@ -202,6 +202,28 @@ char *guest_payload_cpu_path(QTestState *qts)
     return path;
 }
 
+void guest_payload_assert_error_says(QDict *error, const char *expected)
+{
+    const char *desc = qdict_get_str(error, "desc");
+
+    if (!strstr(desc, expected)) {
+        g_error("error \"%s\" does not say \"%s\"", desc, expected);
+    }
+    qobject_unref(error);
+}
+
+void guest_payload_qmp_refused(QTestState *qts, const char *expected,
+                               const char *fmt, ...)
+{
+    va_list ap;
+    QDict *error;
+
+    va_start(ap, fmt);
+    error = qtest_vqmp_assert_failure_ref(qts, fmt, ap);
+    va_end(ap);
+    guest_payload_assert_error_says(error, expected);
+}
+
 void guest_payload_read_mailbox(QTestState *qts, GuestPayloadMailbox *mb)
 {
     qtest_memread(qts, GUEST_PAYLOAD_MAILBOX_ADDR, mb, sizeof(*mb));

@@ -88,6 +88,16 @@ char *guest_payload_run_status(QTestState *qts);
 char *guest_payload_cpu_path(QTestState *qts);
 
 /*
+ * @error, as qtest_qmp_assert_failure_ref() returns it, has a description
+ * that contains @expected; consumes @error.
+ */
+void guest_payload_assert_error_says(QDict *error, const char *expected);
+
+/* The QMP command @fmt fails (qtest_qmp_assert_failure_ref()) with @expected */
+void guest_payload_qmp_refused(QTestState *qts, const char *expected,
+                               const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/*
  * Let the VM run ('cont') and wait for its STOP event; return the first
  * @keep event ("SHUTDOWN"...) that came before it, or NULL.
  */

@@ -10,36 +10,19 @@
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
 #include "libqtest.h"
-
-#define MCI_VAL         (1ULL << 63)
-#define MCI_UC          (1ULL << 61)
-#define MCI_EN          (1ULL << 60)
-
-/* @rsp is an error whose description says @expected; consumes @rsp. */
-static void assert_qmp_error(QDict *rsp, const char *expected)
-{
-    QDict *err = qdict_get_qdict(rsp, "error");
-    const char *desc;
-
-    g_assert(err);
-    desc = qdict_get_str(err, "desc");
-    if (!strstr(desc, expected)) {
-        g_test_message("error '%s' does not say '%s'", desc, expected);
-    }
-    g_assert(strstr(desc, expected));
-    qobject_unref(rsp);
-}
+#include "guest-payload.h"
+#include "guest-payload/x86-arch.h"
 
 static void assert_inject_error(QTestState *qts, int64_t cpu, int64_t bank,
                                 uint64_t status, bool broadcast,
                                 const char *expected)
 {
-    assert_qmp_error(qtest_qmp(qts,
-                     "{'execute': 'x-inject-mce', 'arguments': {"
-                     " 'cpu-index': %" PRId64 ", 'bank': %" PRId64 ","
-                     " 'status': %" PRIu64 ", 'mcg-status': 0,"
-                     " 'addr': 0, 'misc': 0, 'broadcast': %i}}",
-                     cpu, bank, status, broadcast), expected);
+    guest_payload_qmp_refused(qts, expected,
+                              "{'execute': 'x-inject-mce', 'arguments': {"
+                              " 'cpu-index': %" PRId64 ", 'bank': %" PRId64
+                              ", 'status': %" PRIu64 ", 'mcg-status': 0,"
+                              " 'addr': 0, 'misc': 0, 'broadcast': %i}}",
+                              cpu, bank, status, broadcast);
 }
 
 static void assert_running(QTestState *qts)
@@ -80,12 +63,14 @@ static void test_bad_input(void)
     qtest_quit(qts);
 }
 
-static QDict *inject_memory_error(QTestState *qts, uint64_t gpa,
-                                  const char *action)
+/* x-inject-memory-error of @gpa must fail, saying @expected. */
+static void memory_error_refused(QTestState *qts, uint64_t gpa,
+                                 const char *action, const char *expected)
 {
-    return qtest_qmp(qts, "{'execute': 'x-inject-memory-error',"
-                     " 'arguments': {'gpa': %" PRIu64 ", 'action': %s}}",
-                     gpa, action);
+    guest_payload_qmp_refused(qts, expected,
+                              "{'execute': 'x-inject-memory-error',"
+                              " 'arguments': {'gpa': %" PRIu64 ","
+                              " 'action': %s}}", gpa, action);
 }
 
 static void test_memory_error_bad_input(void)
@@ -93,38 +78,37 @@ static void test_memory_error_bad_input(void)
     QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
     char *out;
 
-    assert_qmp_error(inject_memory_error(qts, 0xfec00000, "optional"),
-                     "not RAM");
-    assert_qmp_error(inject_memory_error(qts, 0xfffff000, "optional"),
-                     "is in pc.bios, not guest RAM");
-    assert_qmp_error(inject_memory_error(qts, 0x100000000ULL,
-                                              "required"),
-                     "No memory is mapped at address 0x100000000");
-    assert_qmp_error(inject_memory_error(qts, 0x100000, "sometimes"),
-                     "'sometimes'");
-    assert_qmp_error(qtest_qmp(qts,
-                     "{'execute': 'x-inject-memory-error', 'arguments':"
-                     " {'gpa': 1048576, 'action': 'optional',"
-                     " 'immediate': true}}"),
-                     "'immediate' goes with action 'required'");
-    assert_qmp_error(qtest_qmp(qts,
-                     "{'execute': 'x-inject-memory-error', 'arguments':"
-                     " {'gpa': 1048576, 'action': 'required',"
-                     " 'cpu-index': 0}}"),
-                     "'cpu-index' goes with 'immediate'");
-    assert_qmp_error(qtest_qmp(qts,
-                     "{'execute': 'x-inject-memory-error', 'arguments':"
-                     " {'gpa': 1048576, 'action': 'required',"
-                     " 'immediate': true, 'cpu-index': 3}}"),
-                     "no vCPU with index 3");
+    memory_error_refused(qts, 0xfec00000, "optional",
+                         "not RAM");
+    memory_error_refused(qts, 0xfffff000, "optional",
+                         "is in pc.bios, not guest RAM");
+    memory_error_refused(qts, 0x100000000ULL, "required",
+                         "No memory is mapped at address 0x100000000");
+    memory_error_refused(qts, 0x100000, "sometimes",
+                         "'sometimes'");
+    guest_payload_qmp_refused(qts, "'immediate' goes with action 'required'",
+                              "{'execute': 'x-inject-memory-error',"
+                              " 'arguments':"
+                              " {'gpa': 1048576, 'action': 'optional',"
+                              " 'immediate': true}}");
+    guest_payload_qmp_refused(qts, "'cpu-index' goes with 'immediate'",
+                              "{'execute': 'x-inject-memory-error',"
+                              " 'arguments':"
+                              " {'gpa': 1048576, 'action': 'required',"
+                              " 'cpu-index': 0}}");
+    guest_payload_qmp_refused(qts, "no vCPU with index 3",
+                              "{'execute': 'x-inject-memory-error',"
+                              " 'arguments':"
+                              " {'gpa': 1048576, 'action': 'required',"
+                              " 'immediate': true, 'cpu-index': 3}}");
     /* A page poisoned once is refused the second time, VM running. */
     qtest_qmp_assert_success(qts,
                      "{'execute': 'x-inject-memory-error', 'arguments':"
                      " {'gpa': 2097152, 'action': 'required'}}");
-    assert_qmp_error(qtest_qmp(qts,
-                     "{'execute': 'x-inject-memory-error', 'arguments':"
-                     " {'gpa': 2097216, 'action': 'required'}}"),
-                     "the page at 0x200000 is already poisoned");
+    guest_payload_qmp_refused(qts, "the page at 0x200000 is already poisoned",
+                              "{'execute': 'x-inject-memory-error',"
+                              " 'arguments':"
+                              " {'gpa': 2097216, 'action': 'required'}}");
     /* A reset gives the guest that page back: it can be poisoned anew. */
     qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
     qtest_qmp_eventwait(qts, "RESET");
@@ -150,28 +134,28 @@ static void test_memory_error_bad_input(void)
 static void test_gpa2hpa(void)
 {
     QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
-    QDict *rsp;
     g_autofree char *out = NULL;
 
-    assert_qmp_error(qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
-                                    " 'arguments': {'gpa': 4273995776}}"),
-                     "not RAM");
-    assert_qmp_error(qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
-                                    " 'arguments': {'gpa': 4294967296}}"),
-                     "No memory is mapped");
+    guest_payload_qmp_refused(qts, "not RAM",
+                              "{'execute': 'x-query-gpa2hpa',"
+                              " 'arguments': {'gpa': 4273995776}}");
+    guest_payload_qmp_refused(qts, "No memory is mapped",
+                              "{'execute': 'x-query-gpa2hpa',"
+                              " 'arguments': {'gpa': 4294967296}}");
 
     /* Present on the host: see test_gpa2hpa_hidden() */
     qtest_writeb(qts, 0x101000, 0x5a);
-    rsp = qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
-                    " 'arguments': {'gpa': 1052672}}");
     if (geteuid() != 0) {
         /* The kernel hides physical addresses from the unprivileged. */
-        assert_qmp_error(rsp, "CAP_SYS_ADMIN");
+        guest_payload_qmp_refused(qts, "CAP_SYS_ADMIN",
+                                  "{'execute': 'x-query-gpa2hpa',"
+                                  " 'arguments': {'gpa': 1052672}}");
     } else {
-        QDict *ret = qdict_get_qdict(rsp, "return");
+        QDict *ret = qtest_qmp_assert_success_ref(qts,
+                         "{'execute': 'x-query-gpa2hpa',"
+                         " 'arguments': {'gpa': 1052672}}");
         g_autofree char *expected = NULL;
 
-        g_assert(ret);
         g_assert_cmpstr(qdict_get_str(ret, "memory-region"), ==, "pc.ram");
         g_assert_cmphex(qdict_get_uint(ret, "hpa") & 0xfff, ==, 0x000);
         g_assert_cmphex(qdict_get_uint(ret, "hpa"), !=, 0);
@@ -181,7 +165,7 @@ static void test_gpa2hpa(void)
                                    "(pc.ram) is 0x%" PRIx64,
                                    qdict_get_uint(ret, "hpa"));
         g_assert(strstr(out, expected));
-        qobject_unref(rsp);
+        qobject_unref(ret);
     }
     assert_running(qts);
     qtest_quit(qts);
@@ -249,9 +233,9 @@ static void test_gpa2hpa_hidden(void)
      */
     qtest_writeb(qts, 0x101000, 0x5a);
 
-    assert_qmp_error(qtest_qmp(qts, "{'execute': 'x-query-gpa2hpa',"
-                                    " 'arguments': {'gpa': 1052672}}"),
-                     "reading them needs CAP_SYS_ADMIN");
+    guest_payload_qmp_refused(qts, "reading them needs CAP_SYS_ADMIN",
+                              "{'execute': 'x-query-gpa2hpa',"
+                              " 'arguments': {'gpa': 1052672}}");
     out = qtest_hmp(qts, "gpa2hpa 0x101000");
     g_assert_nonnull(strstr(out, "reading them needs CAP_SYS_ADMIN"));
     g_assert_null(strstr(out, "Host physical address"));

@@ -23,11 +23,11 @@
 #include "guest-payload.h"
 #include "guest-migration.h"
 #include "guest-payload/memory-error.h"
+#include "guest-payload/x86-arch.h"
 
 #define BANK            9
 #define CPU_AMD         "qemu64,vendor=AuthenticAMD"
 #define PATTERN         0x5a5a5a5a5a5a5a5aULL
-#define MCI_UC          (1ULL << 61)
 #define REFUSED         "Can't migrate this vm with hardware poisoned memory"
 
 typedef struct Pages {

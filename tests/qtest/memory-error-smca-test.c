@@ -21,17 +21,11 @@
 #include "qobject/qlist.h"
 #include "guest-payload.h"
 #include "guest-payload/smca-msrs.h"
+#include "guest-payload/x86-arch.h"
 
-#define VECTOR_GP       13
 #define NO_FAULT        0xffffffffu
 
 #define BANK            9
-#define MCI_VAL         (1ULL << 63)
-#define MCI_EN          (1ULL << 60)
-#define MCI_MISCV       (1ULL << 59)
-#define MCI_ADDRV       (1ULL << 58)
-#define MCI_DEFERRED    (1ULL << 44)
-#define MCI_POISON      (1ULL << 43)
 /* What QEMU logs for an action-optional memory error on AMD */
 #define AMD_AO_STATUS   (MCI_VAL | MCI_EN | MCI_MISCV | MCI_ADDRV | \
                          MCI_DEFERRED | MCI_POISON)

@@ -16,9 +16,7 @@
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
 #include "vcpu-events-guest.h"
-
-#define VECTOR_NMI      2
-#define VECTOR_MC       18
+#include "guest-payload/x86-arch.h"
 
 #define MC_BANK         1       /* vcpu-events-guest.c gives the payload */
 #define MC_STATUS       ((1ULL << 63) | (1ULL << 61) | (1ULL << 60) | \

@@ -17,21 +17,9 @@
 #include "qemu/osdep.h"
 #include "qobject/qdict.h"
 #include "vcpu-events-guest.h"
-
-#define VECTOR_NMI      2
-#define VECTOR_UD       6
-#define VECTOR_GP       13
-#define VECTOR_PF       14
-#define VECTOR_MC       18
+#include "guest-payload/x86-arch.h"
 
 #define MC_BANK         1       /* vcpu-events-guest.c gives the payload */
-#define MCI_VAL         (1ULL << 63)
-#define MCI_UC          (1ULL << 61)
-#define MCI_EN          (1ULL << 60)
-#define MCI_ADDRV       (1ULL << 58)
-#define MCI_S           (1ULL << 56)
-#define MCG_RIPV        (1ULL << 0)
-#define MCG_MCIP        (1ULL << 2)
 
 #define UNSENT_ERROR_CODE "the stream did not carry the error code"
 

@@ -10,6 +10,7 @@
 #ifndef TARGET_I386_KVM_VCPU_EVENTS_KVM_H
 #define TARGET_I386_KVM_VCPU_EVENTS_KVM_H
 
+#include "cpu-qom.h"
 #include <linux/kvm.h>
 
 /* Before KVM_SET_VCPU_EVENTS: 0, or -EINVAL with the reason reported. */

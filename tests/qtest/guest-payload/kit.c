@@ -7,13 +7,11 @@
  */
 
 #include "kit.h"
+#include "x86-arch.h"
 
 #define KIT_CS          0x08
 #define KIT_STUB_SIZE   16      /* .balign of each stub in start.S */
 #define IDT_ENTRIES     GUEST_PAYLOAD_NR_VECTORS
-
-#define VECTOR_NMI      2
-#define VECTOR_MC       18
 
 typedef struct IdtGate {
     uint16_t offset_low;

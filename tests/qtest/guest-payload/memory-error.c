@@ -18,16 +18,12 @@
 
 #include "kit.h"
 #include "memory-error.h"
+#include "x86-arch.h"
 
-#define MSR_MCG_STATUS          0x17a
-#define MSR_MC0_STATUS          0x401
-#define MSR_MC0_ADDR            0x402
-#define MSR_MC0_MISC            0x403
 #define MSR_SMCA_DESTAT(b)      (0xc0002008u + 0x10u * (b))
 #define MSR_SMCA_DEADDR(b)      (0xc0002009u + 0x10u * (b))
-#define MCI_STATUS_VAL          (1ull << 63)
+
 #define CR4_MCE                 (1u << 6)
-#define VECTOR_MC               18
 #define MAX_POLLS               100000000u
 
 static uint32_t bank;
@@ -72,7 +68,7 @@ static uint32_t poll_bank(void)
     int vec1, vec2;
 
     kit_checkpoint(MEMERR_CP_READY);
-    while (!(rdmsr(MSR_MC0_STATUS + 4 * bank) & MCI_STATUS_VAL)) {
+    while (!(rdmsr(MSR_MC0_STATUS + 4 * bank) & MCI_VAL)) {
         if (++polls == MAX_POLLS) {
             return GUEST_PAYLOAD_STATUS_FAIL;
         }

@@ -16,19 +16,14 @@
 
 #include "kit.h"
 #include "vcpu-events.h"
+#include "x86-arch.h"
 
-#define MSR_MCG_STATUS          0x17a
-#define MSR_MC0_STATUS          0x401
-#define MSR_MC0_ADDR            0x402
 #define CR4_MCE                 (1u << 6)
 #define APIC_BASE               0xfee00000u
 #define APIC_SVR                0x0f0
 #define APIC_SVR_ENABLE         (1u << 8)
 #define APIC_LVT_LINT1          0x360
 #define APIC_DM_NMI             (4u << 8)
-#define VECTOR_NMI              2
-#define VECTOR_PF               14
-#define VECTOR_MC               18
 
 static uint32_t mode;
 static uint32_t mc_bank;
