@@ -11,17 +11,25 @@ Copyright (c) 2026 qemu-resilient authors
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 
+import asyncio
 import atexit
-import json
 import os
-import re
-import select
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 import traceback
+import sys
+
+# QEMU's python package, from the merged tree (tests/functional uses it)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.realpath(__file__)))), 'build', 'src', 'python'))
+# pylint: disable=wrong-import-position
+from qemu.qmp import ExecuteError  # noqa: E402
+from qemu.qmp.protocol import StateError  # noqa: E402
+from qemu.qmp.qmp_client import ExecInterruptedError  # noqa: E402
+from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 
 # realpath: meson runs the scripts through their links in build/src
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -101,60 +109,38 @@ def payload_args(payload='vcpu-events', inputs=None):
     return args
 
 
-def xp_value(out):
-    """The value HMP's 'xp /1..x ADDR' printed."""
-    m = re.search(r':\s*(0x[0-9a-f]+)', out)
-    if not m:
-        raise RuntimeError(f'unexpected xp output {out!r}')
-    return int(m.group(1), 16)
-
-
 class QMPError(Exception):
-    def __init__(self, cmd, error):
-        super().__init__(f'{cmd}: {error.get("desc")}')
-        self.desc = error.get('desc', '')
+    def __init__(self, cmd, desc):
+        super().__init__(f'{cmd}: {desc}')
+        self.desc = desc
 
 
 class QMP:
-    """A QMP connection that keeps the events it reads."""
+    """QEMU's own QMP client (python/qemu of the merged tree) on a
+    connected socket, keeping the events it has seen until asked."""
 
     def __init__(self, sock):
-        self.sock = sock
-        self.buf = b''
+        self.mon = QEMUMonitorProtocol(sock)
         self.events = []
-        self.greeting = self._read(TIMEOUT)
-        self.command('qmp_capabilities')
+        self.greeting = self.mon.connect(negotiate=True)
 
-    def _read(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b'\n' not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
-                raise TimeoutError(f'QMP: nothing in {timeout} s')
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError('QMP: connection closed')
-            self.buf += data
-        line, self.buf = self.buf.split(b'\n', 1)
-        return json.loads(line)
+    def _gather(self):
+        self.events += self.mon.get_events()
 
     def command(self, cmd, **args):
-        msg = {'execute': cmd}
-        if args:
-            msg['arguments'] = args
-        self.sock.sendall(json.dumps(msg).encode() + b'\n')
-        while True:
-            reply = self._read(TIMEOUT)
-            if 'event' in reply:
-                self.events.append(reply)
-            elif 'return' in reply:
-                return reply['return']
-            elif 'error' in reply:
-                raise QMPError(cmd, reply['error'])
+        try:
+            return self.mon.cmd(cmd, **args)
+        except ExecuteError as e:
+            raise QMPError(cmd, str(e)) from None
+        except (ExecInterruptedError, StateError, ConnectionError) as e:
+            raise EOFError(f'QMP: {e}') from None
+        finally:
+            self._gather()
 
     def wait_event(self, name, timeout=TIMEOUT, match=None):
         """The first event @name (whose data @match accepts), kept or new."""
         deadline = time.monotonic() + timeout
+        self._gather()
         while True:
             for i, ev in enumerate(self.events):
                 if ev['event'] == name and (not match or
@@ -163,10 +149,19 @@ class QMP:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f'no {name} event in {timeout} s')
-            self.events.append(self._read(left))
+            try:
+                ev = self.mon.pull_event(wait=float(left))
+            except asyncio.TimeoutError:
+                continue
+            if ev:
+                self.events.append(ev)
 
     def close(self):
-        self.sock.close()
+        # After 'quit' QEMU has hung up: the client reports that EOF here
+        try:
+            self.mon.close()
+        except (EOFError, ConnectionError):
+            pass
 
 
 # Processes not quit yet: killed at exit, so that a failed check cannot
@@ -242,11 +237,18 @@ class Qemu:
     def hmp(self, line):
         return self.command('human-monitor-command', **{'command-line': line})
 
+    def read_phys(self, addr, size):
+        """@size bytes of guest physical memory at @addr (QMP pmemsave)."""
+        path = os.path.join(self.dir, 'pmem')
+        self.command('pmemsave', val=addr, size=size, filename=path)
+        with open(path, 'rb') as f:
+            return f.read()
+
     def read_u64(self, addr):
-        return xp_value(self.hmp(f'xp /1gx {addr:#x}'))
+        return int.from_bytes(self.read_phys(addr, 8), 'little')
 
     def read_u32(self, addr):
-        return xp_value(self.hmp(f'xp /1wx {addr:#x}'))
+        return int.from_bytes(self.read_phys(addr, 4), 'little')
 
     def value(self, index):
         return self.read_u64(MAILBOX + MB_VALUES + 8 * index)

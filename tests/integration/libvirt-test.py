@@ -49,7 +49,7 @@ from harness import (FORK_I440FX, FORK_Q35,  # noqa: E402
                      MAILBOX, MB_VALUES, MC_BANK, PAYLOADS,
                      TIMEOUT, VE_OUT_LOOPS, VE_OUT_MC_HANDLED, Qemu, Tap,
                      binary_or_skip_reason, default_accel, mce_args, poll,
-                     Skip, run_case, xp_value)
+                     Skip, run_case)
 
 DOMAIN = 'resilient-payload'
 # Defined as 'q35': libvirt stores what the fork expands it to
@@ -171,6 +171,14 @@ class Libvirt:
                 p.kill()
                 p.wait()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def xp_value(out):
+    """The value HMP's 'xp /1..x ADDR' printed."""
+    m = re.search(r':\s*(0x[0-9a-f]+)', out)
+    if not m:
+        raise RuntimeError(f'unexpected xp output {out!r}')
+    return int(m.group(1), 16)
 
 
 class Domain:
