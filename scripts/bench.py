@@ -46,7 +46,6 @@ as ratios within the fork:
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -59,6 +58,10 @@ import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# QEMU's python package, from the merged tree
+sys.path.insert(0, os.path.join(TOP, 'build', 'src', 'python'))
+# pylint: disable=wrong-import-position
+from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 BINARIES = {
     'fork': os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
@@ -92,32 +95,25 @@ class PayloadGuest:
              '-qmp', 'unix:' + os.path.join(self.dir.name, 'qmp'),
              '-qtest', 'unix:' + os.path.join(self.dir.name, 'qtest')] +
             list(extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.qmp = socks['qmp'].accept()[0].makefile('rwb')
+        self.qmp = QEMUMonitorProtocol(socks['qmp'].accept()[0])
         self.qtest = socks['qtest'].accept()[0].makefile('rwb')
         for srv in socks.values():
             srv.close()
         self.events = []
-        json.loads(self.qmp.readline())
-        self.command('qmp_capabilities')
+        self.qmp.connect(negotiate=True)
 
     def command(self, cmd, **args):
-        self.qmp.write(json.dumps({'execute': cmd, 'arguments': args})
-                       .encode() + b'\n')
-        self.qmp.flush()
-        while True:
-            msg = json.loads(self.qmp.readline())
-            if 'return' in msg:
-                return msg['return']
-            if 'error' in msg:
-                raise RuntimeError(f'{cmd}: {msg["error"]["desc"]}')
-            self.events.append(msg)         # kept for wait_event()
+        try:
+            return self.qmp.cmd(cmd, **args)
+        finally:
+            self.events += self.qmp.get_events()   # kept for wait_event()
 
     def wait_event(self, name, match=lambda data: True):
         while True:
             for i, msg in enumerate(self.events):
                 if msg.get('event') == name and match(msg.get('data', {})):
                     return self.events.pop(i)
-            self.events.append(json.loads(self.qmp.readline()))
+            self.events.append(self.qmp.pull_event(wait=True))
 
     def migration_done(self):
         """Wait for the MIGRATION event that ends a migration."""
@@ -155,6 +151,10 @@ class PayloadGuest:
     def close(self):
         self.proc.kill()
         self.proc.wait()
+        try:
+            self.qmp.close()
+        except (EOFError, ConnectionError):
+            pass
         self.dir.cleanup()
 
 
@@ -501,16 +501,15 @@ def qmp_start_quit(argv, timeout):
                                 stderr=subprocess.PIPE)
         try:
             conn, _ = srv.accept()
-            conn.settimeout(timeout)
-            f = conn.makefile('rwb')
-            json.loads(f.readline())                    # greeting
-            for cmd in ('qmp_capabilities', 'quit'):
-                f.write(json.dumps({'execute': cmd}).encode() + b'\n')
-                f.flush()
-                while 'return' not in json.loads(f.readline()):
-                    pass
+            qmp = QEMUMonitorProtocol(conn)
+            qmp.settimeout(timeout)
+            qmp.connect(negotiate=True)            # greeting, capabilities
+            qmp.cmd('quit')
             _, err = proc.communicate(timeout=timeout)
-            conn.close()
+            try:
+                qmp.close()
+            except (EOFError, ConnectionError):
+                pass                                # QEMU hung up first
         except Exception:
             proc.kill()
             proc.wait()
