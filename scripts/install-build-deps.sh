@@ -26,7 +26,7 @@ BACKPORTS=(meson python3-pycotap)   # meson >= 1.5 is only in backports
 # tests/integration: libvirt to drive the fork, Debian's own QEMU to
 # migrate from, ip for the cluster's namespaces; without recommends, so
 # that no libvirt-daemon-system (and no service) comes with them
-INTEGRATION=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+INTEGRATION=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients python3-libvirt
              qemu-system-x86 iproute2 util-linux)
 
 missing=()
