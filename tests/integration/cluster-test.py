@@ -34,50 +34,11 @@ from harness import (FORK_Q35, MC_BANK, VECTOR_MC, VECTOR_NMI,  # noqa: E402
                      VE_OUT_LOOPS, MigrationFailed, Qemu, Tap,
                      binary_or_skip_reason, inject_mce, kvm_usable, migrate,
                      payload_args, poll, run_case, wait_count, wait_value)
+from netns import Ring  # noqa: E402
 
 HOSTS = 3
-SUBNET = '10.213.0'
 CPU = 'qemu64'
 MISSING = 'mca'         # the odd destination lacks it; the guest's #MC handler uses it
-
-
-def sh(*argv):
-    subprocess.run(argv, check=True, capture_output=True)
-
-
-class Ring:
-    """HOSTS namespaces on a bridge in a namespace of its own."""
-
-    def __init__(self):
-        tag = f'rsl{os.getpid()}'
-        self.bridge_ns = f'{tag}-br'
-        self.hosts = [f'{tag}-h{i}' for i in range(HOSTS)]
-        self.made = []
-        sh('ip', 'netns', 'add', self.bridge_ns)
-        self.made.append(self.bridge_ns)
-        sh('ip', '-n', self.bridge_ns, 'link', 'add', 'br0', 'type', 'bridge')
-        sh('ip', '-n', self.bridge_ns, 'link', 'set', 'br0', 'up')
-        for i, ns in enumerate(self.hosts):
-            sh('ip', 'netns', 'add', ns)
-            self.made.append(ns)
-            sh('ip', '-n', ns, 'link', 'add', 'eth0', 'type', 'veth',
-               'peer', 'name', f'port{i}', 'netns', self.bridge_ns)
-            sh('ip', '-n', self.bridge_ns, 'link', 'set', f'port{i}',
-               'master', 'br0', 'up')
-            sh('ip', '-n', ns, 'addr', 'add', f'{self.addr(i)}/24', 'dev',
-               'eth0')
-            sh('ip', '-n', ns, 'link', 'set', 'eth0', 'up')
-            sh('ip', '-n', ns, 'link', 'set', 'lo', 'up')
-
-    def addr(self, i):
-        return f'{SUBNET}.{i + 1}'
-
-    def prefix(self, i):
-        return ['ip', 'netns', 'exec', self.hosts[i]]
-
-    def remove(self):
-        for ns in self.made:
-            subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
 
 
 def can_iret(fork, accel):
@@ -205,7 +166,7 @@ def main():
         for accel, _ in accels:
             tap.skip(f'{accel}: ring of {HOSTS}', why)
         return tap.done()
-    ring = Ring()
+    ring = Ring(HOSTS, '10.213.0')
     try:
         for accel, usable in accels:
             if not usable:

@@ -1,0 +1,271 @@
+"""
+libvirt for the integration tests: private daemons and the fork's payload
+domain, driven through libvirt's Python bindings (python3-libvirt)
+
+Copyright (c) 2026 qemu-resilient authors
+
+SPDX-License-Identifier: GPL-2.0-or-later
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+try:
+    import libvirt
+    import libvirt_qemu
+except ImportError:         # the tests skip, saying what to install
+    libvirt = None
+
+from harness import (MAILBOX, MB_EXCEPTION_COUNT, MB_VALUES, MC_BANK,
+                     PAYLOADS, TIMEOUT, VE_OUT_MC_HANDLED, mce_args, poll)
+
+QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
+PRIVATE_DIRS = ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt',
+                '/var/cache/libvirt', '/var/log/libvirt']
+QEMU_CONF = '''\
+# qemu-resilient's libvirt test: guests run as root, no cgroups or
+# namespaces of libvirt's own (the test machine has no systemd).
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+'''
+DOMAIN_XML = '''\
+<domain type='{virt}' xmlns:qemu='{qemu_ns}'>
+  <name>{name}</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='{machine}'>hvm</type>
+    <loader type='rom' readonly='yes'>{payload}</loader>
+  </os>
+  <features>{acpi}</features>
+  <cpu mode='{cpu_mode}' check='none' migratable='on'/>
+  <on_reboot>destroy</on_reboot>
+  <devices>
+    <emulator>{emulator}</emulator>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='loader,addr={mc_bank_input:#x},data={mc_bank},data-len=8'/>
+  </qemu:commandline>
+</domain>
+'''
+
+
+
+URI = 'qemu:///system'
+# A host of the test network: TCP without authentication, nothing else
+LIBVIRTD_TCP_CONF = '''\
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "{addr}"
+auth_tcp = "none"
+'''
+STATE_NAMES = {}
+
+def state_name(state):
+    """'running', 'shut off' ...: virsh domstate's names."""
+    if not STATE_NAMES:
+        STATE_NAMES.update({
+            libvirt.VIR_DOMAIN_NOSTATE: 'no state',
+            libvirt.VIR_DOMAIN_RUNNING: 'running',
+            libvirt.VIR_DOMAIN_BLOCKED: 'idle',
+            libvirt.VIR_DOMAIN_PAUSED: 'paused',
+            libvirt.VIR_DOMAIN_SHUTDOWN: 'in shutdown',
+            libvirt.VIR_DOMAIN_SHUTOFF: 'shut off',
+            libvirt.VIR_DOMAIN_CRASHED: 'crashed',
+            libvirt.VIR_DOMAIN_PMSUSPENDED: 'pmsuspended'})
+    return STATE_NAMES.get(state, f'state {state}')
+
+
+def ensure_accounts():
+    """What Debian's libvirt-daemon-system makes; libvirtd needs them."""
+    for group in ('kvm', 'libvirt-qemu'):
+        if subprocess.run(['getent', 'group', group],
+                          capture_output=True).returncode:
+            subprocess.run(['groupadd', '--system', group], check=True)
+    if subprocess.run(['getent', 'passwd', 'libvirt-qemu'],
+                      capture_output=True).returncode:
+        subprocess.run(['useradd', '--system', '--no-create-home',
+                        '--home-dir', '/var/lib/libvirt', '--shell',
+                        '/usr/sbin/nologin', '-g', 'libvirt-qemu',
+                        '-G', 'kvm', 'libvirt-qemu'], check=True)
+
+
+
+
+def quiet_errors():
+    """libvirt's default error handler prints every error on stderr."""
+    libvirt.registerErrorHandler(lambda ctx, err: None, None)
+
+
+def library_version(conn):
+    v = conn.getLibVersion()
+    return f'libvirt {v // 1000000}.{v // 1000 % 1000}.{v % 1000}'
+
+
+def define(conn, path):
+    with open(path) as f:
+        return conn.defineXML(f.read())
+
+
+class Libvirt:
+    """libvirtd and virtlogd on private copies of libvirt's directories.
+
+    Runs in a mount namespace of its own (the caller's), so the bind
+    mounts vanish with it.  With @listen_addr libvirtd also listens on TCP
+    there, without authentication: a test-only host of a test network.
+    @conn is a connection to it, from inside the namespace."""
+
+    def __init__(self, root=None, listen_addr=None):
+        self.root = root or tempfile.mkdtemp(prefix='resilient-libvirt-')
+        for d in PRIVATE_DIRS:
+            private = os.path.join(self.root, d.strip('/').replace('/', '_'))
+            os.makedirs(private)
+            if d == '/etc/libvirt' and os.path.isdir(d):
+                shutil.copytree(d, private, dirs_exist_ok=True)
+            os.makedirs(d, exist_ok=True)
+            subprocess.run(['mount', '--bind', private, d], check=True)
+        with open('/etc/libvirt/qemu.conf', 'w') as f:
+            f.write(QEMU_CONF)
+        listen = []
+        if listen_addr:
+            with open('/etc/libvirt/libvirtd.conf', 'w') as f:
+                f.write(LIBVIRTD_TCP_CONF.format(addr=listen_addr))
+            listen = ['--listen']
+        self.procs = []
+        for daemon in ('virtlogd', 'libvirtd'):
+            log = open(os.path.join(self.root, daemon + '.err'), 'w')
+            self.procs.append(subprocess.Popen(
+                [daemon, '-p', f'/run/libvirt/{daemon}.pid'] +
+                (listen if daemon == 'libvirtd' else []),
+                stdout=log, stderr=log))
+        quiet_errors()
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                self.conn = libvirt.open(URI)
+                break
+            except libvirt.libvirtError as e:
+                if time.monotonic() > deadline or \
+                        any(p.poll() is not None for p in self.procs):
+                    raise RuntimeError(f'libvirtd did not come up: {e}; '
+                                       f'{self.log_tail()}')
+                time.sleep(0.1)
+
+    def log_tail(self):
+        with open(os.path.join(self.root, 'libvirtd.err')) as f:
+            return f.read()[-2000:]
+
+    def socket(self):
+        """libvirtd's UNIX socket, as seen from outside the namespace."""
+        return os.path.join(self.root, 'run_libvirt', 'libvirt-sock')
+
+    def stop(self):
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class MonitorError(Exception):
+    pass
+
+
+class Domain:
+    """A domain of the private libvirtd, looked up by name each time: a
+    restore makes it anew."""
+
+    def __init__(self, conn, name):
+        self.conn = conn
+        self.name = name
+
+    @property
+    def dom(self):
+        return self.conn.lookupByName(self.name)
+
+    def qmp(self, cmd, **args):
+        msg = {'execute': cmd}
+        if args:
+            msg['arguments'] = args
+        reply = json.loads(libvirt_qemu.qemuMonitorCommand(
+            self.dom, json.dumps(msg), 0))
+        if 'error' in reply:
+            raise MonitorError(f'{cmd}: {reply["error"]["desc"]}')
+        return reply['return']
+
+    def hmp(self, line):
+        return libvirt_qemu.qemuMonitorCommand(
+            self.dom, line, libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
+
+    def value(self, index):
+        """Mailbox value @index, read by libvirt (virDomainMemoryPeek)."""
+        data = self.dom.memoryPeek(MAILBOX + MB_VALUES + 8 * index, 8,
+                                   libvirt.VIR_MEMORY_PHYSICAL)
+        return int.from_bytes(data, 'little')
+
+    def exception_count(self, vector):
+        """How many exceptions @vector the guest has taken."""
+        data = self.dom.memoryPeek(MAILBOX + MB_EXCEPTION_COUNT + 4 * vector,
+                                   4, libvirt.VIR_MEMORY_PHYSICAL)
+        return int.from_bytes(data, 'little')
+
+    def state(self):
+        return state_name(self.dom.state()[0])
+
+    def wait_value(self, index, beyond):
+        """Wait until mailbox value @index passes @beyond."""
+        return poll(lambda: self.value(index), lambda now: now > beyond,
+                    f'{self.name}: value {index}')
+
+    def inject_mce(self, n, hmp=False):
+        """Machine check @n; with HMP's mce where QEMU is vanilla."""
+        if hmp:
+            a = mce_args(n << 12)
+            out = self.hmp(f'mce 0 {a["bank"]} {a["status"]:#x} '
+                           f'{a["mcg-status"]:#x} {a["addr"]:#x} 0')
+            if out.strip():
+                raise MonitorError(f'mce: {out.strip()}')
+        else:
+            self.qmp('x-inject-mce', **mce_args(n << 12))
+        return self.wait_value(VE_OUT_MC_HANDLED, n - 1)
+
+
+def remove_domain(conn, name, undefine_flags=0):
+    """Stop and undefine @name, whatever state a failed test left it in."""
+    try:
+        dom = conn.lookupByName(name)
+    except libvirt.libvirtError:
+        return
+    for stop in (dom.destroy, lambda: dom.undefineFlags(undefine_flags)):
+        try:
+            stop()
+        except libvirt.libvirtError:
+            pass
+
+
+def domain_xml(workdir, name, machine, emulator, virt, accel, acpi=True):
+    path = os.path.join(workdir, f'{name}.xml')
+    with open(path, 'w') as f:
+        f.write(DOMAIN_XML.format(
+            virt=virt, qemu_ns=QEMU_NS, name=name,
+            acpi='<acpi/>' if acpi else '',
+            cpu_mode='host-passthrough' if accel == 'kvm' else 'maximum',
+            machine=machine, emulator=emulator,
+            payload=os.path.join(PAYLOADS, 'vcpu-events.bin'),
+            mc_bank_input=MAILBOX + 8 * 2, mc_bank=MC_BANK))
+    return path
