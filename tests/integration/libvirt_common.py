@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 
 try:
     import libvirt
@@ -70,6 +71,8 @@ listen_tls = 0
 listen_tcp = 1
 listen_addr = "{addr}"
 auth_tcp = "none"
+# Hosts of one machine: libvirt refuses to migrate to "the same host"
+host_uuid = "{uuid}"
 '''
 STATE_NAMES = {}
 
@@ -141,7 +144,8 @@ class Libvirt:
         listen = []
         if listen_addr:
             with open('/etc/libvirt/libvirtd.conf', 'w') as f:
-                f.write(LIBVIRTD_TCP_CONF.format(addr=listen_addr))
+                f.write(LIBVIRTD_TCP_CONF.format(addr=listen_addr,
+                                                 uuid=uuid.uuid4()))
             listen = ['--listen']
         self.procs = []
         for daemon in ('virtlogd', 'libvirtd'):
