@@ -353,6 +353,8 @@ def main():
         run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
         run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
         run_script(tally, 'overlay-headers', ['scripts/check-headers.py'], 300)
+        run_script(tally, 'series-builds', ['scripts/check-series-builds.sh'],
+                   3600)
         run_script(tally, 'docs', ['scripts/build-docs.sh'], 900)
         run_meson(tally, "the fork's tests (suite 'resilient')",
                   'resilient', ['--suite', 'resilient'])
