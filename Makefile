@@ -28,7 +28,7 @@ CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
         check-storms check-guests check-sanitizers fuzz docs \
-        check-series check-series-builds checkpatch bench vanilla export-patches clean distclean
+        check-series check-series-builds checkpatch bench demo vanilla export-patches clean distclean
 
 all: build
 
@@ -52,6 +52,12 @@ build: $(QEMU_BUILD)/build.ninja
 
 run: build
 	@scripts/run-guest.sh
+
+# A tour: an AMD guest's memory error recovered, the same guest panicking
+# where the SMCA registers are as under stock KVM, a CPU fallback, a
+# refused restore (tests/guest-linux/demo.py)
+demo: build
+	@/usr/bin/python3 tests/guest-linux/demo.py
 
 # The integration tests migrate between the fork and vanilla: both builds;
 # the sanitizer suite and the short fuzz need build/sanitizers configured

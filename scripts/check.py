@@ -369,6 +369,9 @@ def main():
                   ['--suite', 'resilient-integration'])
     if not only:
         run_guest_tier(tally)
+        # make demo, the newcomers' tour: its four steps as four tests
+        run_tap(tally, 'make demo', 'demo',
+                ['/usr/bin/python3', 'tests/guest-linux/demo.py'], 900)
 
     if not only:
         names, excluded = upstream_tests(opts.upstream_full)
