@@ -43,8 +43,8 @@ from harness import (VECTOR_MC, VECTOR_NMI, VE_OUT_LOOPS,  # noqa: E402
                      default_accel, poll, run_case, wait_count)
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             define, domain_xml, ensure_accounts,
-                            library_version, libvirt, quiet_errors,
-                            remove_domain)
+                            library_version, libvirt, missing,
+                            quiet_errors, remove_domain)
 from netns import Ring  # noqa: E402
 
 HOSTS = 2
@@ -245,14 +245,8 @@ def main():
     fork, why = binary_or_skip_reason('fork')
     if os.geteuid() != 0:
         why = 'network namespaces and libvirtd need root'
-    for tool in ('libvirtd', 'virtlogd', 'ip'):
-        if not why and not shutil.which(tool, path=os.environ['PATH'] +
-                                        ':/usr/sbin:/sbin'):
-            why = f'{tool} missing (apt-get install libvirt-daemon ' \
-                  'libvirt-daemon-driver-qemu iproute2)'
-    if not why and libvirt is None:
-        why = f'no libvirt bindings for {sys.executable} ' \
-              '(apt-get install python3-libvirt)'
+    why = why or missing(('libvirtd', 'virtlogd', 'ip'),
+                         'libvirt-daemon libvirt-daemon-driver-qemu iproute2')
     if why:
         tap.skip('libvirt migrates fork guests between hosts', why)
         return tap.done()

@@ -49,7 +49,7 @@ from harness import (FORK_I440FX, FORK_Q35,  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             define as define_in, domain_xml,
                             ensure_accounts, library_version, libvirt,
-                            remove_domain as remove_in)
+                            missing, remove_domain as remove_in)
 
 DOMAIN = 'resilient-payload'
 # Defined as 'q35': libvirt stores what the fork expands it to
@@ -382,14 +382,8 @@ def main():
     fork, why = binary_or_skip_reason('fork')
     if os.geteuid() != 0:
         why = 'libvirtd and its private mounts need root'
-    for tool in ('libvirtd', 'virtlogd', 'unshare'):
-        if not why and not shutil.which(tool, path=os.environ['PATH'] +
-                                        ':/usr/sbin:/sbin'):
-            why = f'{tool} missing (apt-get install libvirt-daemon ' \
-                  'libvirt-daemon-driver-qemu)'
-    if not why and libvirt is None:
-        why = f'no libvirt bindings for {sys.executable} ' \
-              '(apt-get install python3-libvirt)'
+    why = why or missing(('libvirtd', 'virtlogd', 'unshare'),
+                         'libvirt-daemon libvirt-daemon-driver-qemu')
     if why:
         tap = Tap()
         tap.skip('libvirt drives the fork', why)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -105,6 +106,19 @@ def ensure_accounts():
                         '-G', 'kvm', 'libvirt-qemu'], check=True)
 
 
+
+
+def missing(tools, packages):
+    """What this machine lacks to run libvirt's daemons and drive them
+    from Python: a sentence saying what to install, or ''."""
+    for tool in tools:
+        if not shutil.which(tool, path=os.environ['PATH'] +
+                            ':/usr/sbin:/sbin'):
+            return f'{tool} missing (apt-get install {packages})'
+    if libvirt is None:
+        return f'no libvirt bindings for {sys.executable} ' \
+               '(apt-get install python3-libvirt)'
+    return ''
 
 
 def quiet_errors():
