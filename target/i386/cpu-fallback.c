@@ -373,23 +373,8 @@ static void fallback_get_vanished(Object *obj, Visitor *v, const char *name,
     visit_type_strList(v, name, &cpu->fallback.vanished, errp);
 }
 
-static bool fallback_get_enabled(Object *obj, Error **errp)
-{
-    return X86_CPU(obj)->fallback.enabled;
-}
-
-static void fallback_set_enabled(Object *obj, bool value, Error **errp)
-{
-    X86_CPU(obj)->fallback.enabled = value;
-}
-
 void x86_cpu_fallback_class_init(ObjectClass *oc)
 {
-    object_class_property_add_bool(oc, "x-fallback", fallback_get_enabled,
-                                   fallback_set_enabled);
-    object_class_property_set_description(oc, "x-fallback",
-        "Run the closest runnable version of the CPU model if the "
-        "requested one needs features the accelerator cannot provide");
     object_class_property_add(oc, "x-fallback-model", "str",
                               fallback_get_model, NULL, NULL, NULL);
     object_class_property_set_description(oc, "x-fallback-model",
