@@ -44,7 +44,7 @@ from harness import (VECTOR_MC, VECTOR_NMI, VE_OUT_LOOPS,  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             define, domain_xml, ensure_accounts,
                             library_version, libvirt, missing,
-                            quiet_errors, remove_domain)
+                            private_path, quiet_errors, remove_domain)
 from netns import Ring  # noqa: E402
 
 HOSTS = 2
@@ -75,7 +75,7 @@ class Host:
         if ready != 'ready':
             self.proc.wait(30)
             raise RuntimeError(f'host{i}: libvirtd did not come up: {ready}')
-        sock = os.path.join(self.root, 'run_libvirt', 'libvirt-sock')
+        sock = private_path(self.root, '/run/libvirt/libvirt-sock')
         self.conn = libvirt.open(f'qemu+unix:///system?socket={sock}')
         self.uri = f'qemu+tcp://{self.addr}/system'
 
@@ -149,7 +149,7 @@ def refused_destination(tap, dom, src, dst):
         error = str(e)
     # libvirt reports the destination's failure generically; what the
     # fork said is in that QEMU's log on the destination host
-    log = os.path.join(dst.root, 'var_log_libvirt', 'qemu', f'{dom.name}.log')
+    log = private_path(dst.root, f'/var/log/libvirt/qemu/{dom.name}.log')
     with open(log) as f:
         said = [line for line in f if 'does not provide' in line]
     tap.ok(f'managed migration to a host whose vCPU lacks {MISSING}: '

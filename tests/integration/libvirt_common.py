@@ -121,6 +121,15 @@ def missing(tools, packages):
     return ''
 
 
+def private_path(root, path):
+    """Where @path of a Libvirt(@root)'s namespace is, seen from outside."""
+    for d in PRIVATE_DIRS:
+        if path == d or path.startswith(d + '/'):
+            return os.path.join(root, d.strip('/').replace('/', '_'),
+                                path[len(d):].lstrip('/'))
+    raise ValueError(f'{path} is not in a private libvirt directory')
+
+
 def quiet_errors():
     """libvirt's default error handler prints every error on stderr."""
     libvirt.registerErrorHandler(lambda ctx, err: None, None)
@@ -147,7 +156,7 @@ class Libvirt:
     def __init__(self, root=None, listen_addr=None):
         self.root = root or tempfile.mkdtemp(prefix='resilient-libvirt-')
         for d in PRIVATE_DIRS:
-            private = os.path.join(self.root, d.strip('/').replace('/', '_'))
+            private = private_path(self.root, d)
             os.makedirs(private)
             if d == '/etc/libvirt' and os.path.isdir(d):
                 shutil.copytree(d, private, dirs_exist_ok=True)
@@ -184,10 +193,6 @@ class Libvirt:
     def log_tail(self):
         with open(os.path.join(self.root, 'libvirtd.err')) as f:
             return f.read()[-2000:]
-
-    def socket(self):
-        """libvirtd's UNIX socket, as seen from outside the namespace."""
-        return os.path.join(self.root, 'run_libvirt', 'libvirt-sock')
 
     def stop(self):
         for p in reversed(self.procs):
