@@ -39,7 +39,8 @@ typedef struct Setup {
 } Setup;
 
 static const Setup as_linux = {
-    .vector = VECTOR, .int_type = 1, .offset = DEFINT_KEEP, .program = true,
+    .vector = VECTOR, .int_type = DEFINT_INT_TYPE_APIC, .offset = DEFINT_KEEP,
+    .program = true,
 };
 
 static uint64_t page(int n)

@@ -12,6 +12,10 @@
 #define DEFINT_APIC_BASE        0xfee00000u
 #define DEFINT_KEEP             0xffu
 
+/* MCA_CONFIG[DeferredIntType] (AMD PPR, family 19h) */
+#define DEFINT_INT_TYPE_NONE    0
+#define DEFINT_INT_TYPE_APIC    1   /* the extended-LVT deferred interrupt */
+
 /* inputs[] */
 #define DEFINT_IN_BANK          0
 #define DEFINT_IN_VECTOR        1   /* what the guest puts in its LVT entry */

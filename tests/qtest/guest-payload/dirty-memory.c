@@ -12,15 +12,17 @@
  */
 
 #include "kit.h"
+#include "dirty-memory.h"
 
 uint32_t payload_main(void)
 {
     /* volatile: every store must reach RAM, or nothing gets dirty */
-    volatile uint32_t *base = (volatile uint32_t *)(uintptr_t)kit_input(0);
-    uint32_t pages = kit_input(1) / 4096;
+    volatile uint32_t *base =
+        (volatile uint32_t *)(uintptr_t)kit_input(DIRTY_IN_BASE);
+    uint32_t pages = kit_input(DIRTY_IN_BYTES) / 4096;
     uint32_t round = 0;
 
-    kit_checkpoint(1);
+    kit_checkpoint(DIRTY_CP_RUNNING);
     if (!pages) {
         halt_forever();
     }
@@ -29,6 +31,6 @@ uint32_t payload_main(void)
         for (uint32_t p = 0; p < pages; p++) {
             base[p * 1024] = round;
         }
-        kit_report(0, round);
+        kit_report(DIRTY_OUT_ROUNDS, round);
     }
 }

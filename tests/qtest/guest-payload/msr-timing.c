@@ -14,6 +14,7 @@
  */
 
 #include "kit.h"
+#include "msr-timing.h"
 
 static uint64_t rdtsc(void)
 {
@@ -39,13 +40,15 @@ static uint64_t time_msr(uint32_t msr, bool write, uint32_t n)
 
 uint32_t payload_main(void)
 {
-    uint32_t n = kit_input(2);
-    uint32_t writes = kit_input(3);
+    uint32_t n = kit_input(MSRTIME_IN_COUNT);
+    uint32_t writes = kit_input(MSRTIME_IN_WRITES);
 
     /* Once untimed: the loop's translation (TCG) and caches are warm. */
-    time_msr(kit_input(0), writes & 1, n / 16 + 1);
-    time_msr(kit_input(1), writes & 2, n / 16 + 1);
-    kit_report(0, time_msr(kit_input(0), writes & 1, n));
-    kit_report(1, time_msr(kit_input(1), writes & 2, n));
+    time_msr(kit_input(MSRTIME_IN_MSR0), writes & 1, n / 16 + 1);
+    time_msr(kit_input(MSRTIME_IN_MSR1), writes & 2, n / 16 + 1);
+    kit_report(MSRTIME_OUT_TICKS0,
+               time_msr(kit_input(MSRTIME_IN_MSR0), writes & 1, n));
+    kit_report(MSRTIME_OUT_TICKS1,
+               time_msr(kit_input(MSRTIME_IN_MSR1), writes & 2, n));
     return GUEST_PAYLOAD_STATUS_PASS;
 }

@@ -11,11 +11,12 @@
  */
 
 #include "kit.h"
+#include "pio-loop.h"
 
 uint32_t payload_main(void)
 {
-    uint32_t n = kit_input(0);
-    uint16_t port = kit_input(1);
+    uint32_t n = kit_input(PIOLOOP_IN_COUNT);
+    uint16_t port = kit_input(PIOLOOP_IN_PORT);
 
     for (uint32_t i = 0; i < n; i++) {
         outb(port, i);
