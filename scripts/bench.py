@@ -62,18 +62,14 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, 'build', 'src', 'python'))
 # pylint: disable=wrong-import-position
 from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
+# The payloads' mailbox and slot numbers, from their C headers
+sys.path.insert(0, os.path.join(TOP, 'tests', 'integration'))
+from payload_layout import (C, PAYLOADS, exception_count_addr,  # noqa: E402
+                            field_addr, input_addr, value_addr)
 BINARIES = {
     'fork': os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
 }
-
-
-PAYLOADS = os.path.join(TOP, 'build', 'qemu', 'tests', 'qtest',
-                        'guest-payload')
-# GuestPayloadMailbox (tests/qtest/guest-payload/mailbox.h)
-MAILBOX = 0x200000
-MB_INPUTS, MB_MAGIC, MB_CHECKPOINT, MB_VALUES = 0, 128, 136, 784
-MAGIC_DONE = 0x454e4f44
 
 
 class PayloadGuest:
@@ -131,19 +127,21 @@ class PayloadGuest:
         return reply
 
     def write_input(self, index, value):
-        self._qtest(f'writeq {MAILBOX + MB_INPUTS + 8 * index:#x} '
-                    f'{value:#x}')
+        self._qtest(f'writeq {input_addr(index):#x} {value:#x}')
 
-    def readl(self, offset):
-        return int(self._qtest(f'readl {MAILBOX + offset:#x}')[1], 16)
+    def readl(self, addr):
+        return int(self._qtest(f'readl {addr:#x}')[1], 16)
 
     def value(self, index):
-        return int(self._qtest(f'readq {MAILBOX + MB_VALUES + 8 * index:#x}')
-                   [1], 16)
+        return int(self._qtest(f'readq {value_addr(index):#x}')[1], 16)
+
+    def finished(self):
+        """Whether the payload ran to its end (the mailbox says DONE)."""
+        return self.readl(field_addr('magic')) == C.GUEST_PAYLOAD_MAGIC_DONE
 
     def wait_checkpoint(self, n):
         deadline = time.monotonic() + 60
-        while self.readl(MB_CHECKPOINT) < n:
+        while self.readl(field_addr('checkpoint')) < n:
             if time.monotonic() > deadline:
                 raise RuntimeError('payload never reached its checkpoint')
             time.sleep(0.001)
@@ -158,6 +156,7 @@ class PayloadGuest:
         self.dir.cleanup()
 
 
+SMCA_BANK = 9
 MSR_SMCA_DESTAT = 0xc0002098       # MCA_DESTAT of bank 9, emulated by the fork
 MSR_CORE_THREAD_COUNT = 0x35       # handled in QEMU by vanilla too
 MSR_IA32_SYSENTER_CS = 0x174
@@ -169,15 +168,16 @@ def msr_cost(binary, accel, msrs, writes=0, iterations=20000):
     g = PayloadGuest(binary, accel, 'msr-timing',
                      ['-cpu', 'qemu64,vendor=AuthenticAMD'])
     try:
-        g.write_input(0, msrs[0])
-        g.write_input(1, msrs[1])
-        g.write_input(2, iterations)
-        g.write_input(3, writes)
+        g.write_input(C.MSRTIME_IN_MSR0, msrs[0])
+        g.write_input(C.MSRTIME_IN_MSR1, msrs[1])
+        g.write_input(C.MSRTIME_IN_COUNT, iterations)
+        g.write_input(C.MSRTIME_IN_WRITES, writes)
         g.command('cont')
         g.wait_event('SHUTDOWN')
-        if g.readl(MB_MAGIC) != MAGIC_DONE:
+        if not g.finished():
             raise RuntimeError('msr-timing payload did not finish')
-        return g.value(0) / iterations, g.value(1) / iterations
+        return (g.value(C.MSRTIME_OUT_TICKS0) / iterations,
+                g.value(C.MSRTIME_OUT_TICKS1) / iterations)
     finally:
         g.close()
 
@@ -218,30 +218,31 @@ def ar_to_handler(accel, runs):
         g = PayloadGuest(BINARIES['fork'], accel, 'memory-error',
                          ['-cpu', 'qemu64,vendor=AuthenticAMD'])
         try:
-            g.write_input(0, 2)              # MEMERR_MODE_MC
-            g.write_input(1, 9)              # bank
+            g.write_input(C.MEMERR_IN_MODE, C.MEMERR_MODE_MC)
+            g.write_input(C.MEMERR_IN_BANK, SMCA_BANK)
             g.command('cont')
-            g.wait_checkpoint(1)             # MEMERR_CP_READY
+            g.wait_checkpoint(C.MEMERR_CP_READY)
             t0 = time.perf_counter()
             g.command('x-inject-memory-error', gpa=0x1000000,
                       action='required', immediate=True)
             g.wait_event('SHUTDOWN')
             samples.append(time.perf_counter() - t0)
-            if g.readl(MB_MAGIC) != MAGIC_DONE:
+            if not g.finished():
                 raise RuntimeError('memory-error payload did not finish')
         finally:
             g.close()
     return statistics.median(samples)
 
 
-# GuestPayloadMailbox.exception_count[31]: the deferred-interrupt
-# payload's vector (tests/qtest/guest-payload/deferred-interrupt.h)
-MB_EXCEPTION_COUNT_31 = 144 + 4 * 31
+# The vector of the deferred-error interrupt the deferred-interrupt
+# payload programs
+DEFERRED_VECTOR = 31
 
 
-def ao_to_run_end(accel, payload, inputs):
-    """Seconds from x-inject-memory-error optional to the end of the run
-    of @payload (an AMD vCPU), which ends once it has the error."""
+def ao_to_run_end(accel, payload, inputs, ready):
+    """Seconds from x-inject-memory-error optional (at checkpoint @ready)
+    to the end of the run of @payload (an AMD vCPU), which ends once it
+    has the error."""
     g = PayloadGuest(BINARIES['fork'], accel, payload,
                      ['-cpu', 'qemu64,vendor=AuthenticAMD,'
                       'x-amd-deferred-interrupt=on'])
@@ -249,15 +250,15 @@ def ao_to_run_end(accel, payload, inputs):
         for index, value in inputs:
             g.write_input(index, value)
         g.command('cont')
-        g.wait_checkpoint(1)
+        g.wait_checkpoint(ready)
         t0 = time.perf_counter()
         g.command('x-inject-memory-error', gpa=0x4000000, action='optional')
         g.wait_event('SHUTDOWN')
         elapsed = time.perf_counter() - t0
-        if g.readl(MB_MAGIC) != MAGIC_DONE:
+        if not g.finished():
             raise RuntimeError(f'{payload} payload did not finish')
         if payload == 'deferred-interrupt' and \
-                g.readl(MB_EXCEPTION_COUNT_31) != 1:
+                g.readl(exception_count_addr(DEFERRED_VECTOR)) != 1:
             raise RuntimeError('not ended by one deferred interrupt')
         return elapsed
     finally:
@@ -271,14 +272,20 @@ def deferred_error_latency(accel, runs):
     (memory-error payload, MEMERR_MODE_POLL).  Seconds, medians."""
     samples = {'interrupt': [], 'polling': []}
     for _ in range(runs):
-        # bank 9, vector 31, APIC type, BIOS offset, program, end after
-        # one interrupt (deferred-interrupt.h)
+        # the APIC interrupt type at the offset the BIOS left; end after
+        # the first interrupt
         samples['interrupt'].append(ao_to_run_end(
             accel, 'deferred-interrupt',
-            ((0, 9), (1, 31), (3, 1), (4, 0xff), (5, 1), (7, 1))))
-        # MEMERR_MODE_POLL, bank 9 (memory-error.h)
+            ((C.DEFINT_IN_BANK, SMCA_BANK),
+             (C.DEFINT_IN_VECTOR, DEFERRED_VECTOR),
+             (C.DEFINT_IN_INT_TYPE, C.DEFINT_INT_TYPE_APIC),
+             (C.DEFINT_IN_OFFSET, C.DEFINT_KEEP),
+             (C.DEFINT_IN_PROGRAM, 1), (C.DEFINT_IN_END_AFTER, 1)),
+            C.DEFINT_CP_READY))
         samples['polling'].append(ao_to_run_end(
-            accel, 'memory-error', ((0, 1), (1, 9))))
+            accel, 'memory-error',
+            ((C.MEMERR_IN_MODE, C.MEMERR_MODE_POLL),
+             (C.MEMERR_IN_BANK, SMCA_BANK)), C.MEMERR_CP_READY))
     return medians(samples)
 
 
@@ -293,13 +300,13 @@ def pio_exit_rate(accel, runs, count):
         for name, binary in BINARIES.items():       # interleaved
             g = PayloadGuest(binary, accel, 'pio-loop')
             try:
-                g.write_input(0, count)
-                g.write_input(1, 0x80)               # the POST port
+                g.write_input(C.PIOLOOP_IN_COUNT, count)
+                g.write_input(C.PIOLOOP_IN_PORT, POST_PORT)
                 t0 = time.perf_counter()
                 g.command('cont')
                 g.wait_event('SHUTDOWN')
                 samples[name].append(count / (time.perf_counter() - t0))
-                if g.readl(MB_MAGIC) != MAGIC_DONE:
+                if not g.finished():
                     raise RuntimeError('pio-loop payload did not finish')
             finally:
                 g.close()
@@ -323,8 +330,8 @@ def pio_instructions(accel):
             for outs in (100000, 300000):
                 g = PayloadGuest(wrapper, accel, 'pio-loop')
                 try:
-                    g.write_input(0, outs)
-                    g.write_input(1, 0x80)
+                    g.write_input(C.PIOLOOP_IN_COUNT, outs)
+                    g.write_input(C.PIOLOOP_IN_PORT, POST_PORT)
                     g.command('cont')
                     g.wait_event('SHUTDOWN')
                     g.command('quit')
@@ -340,6 +347,8 @@ def pio_instructions(accel):
     return counts
 
 
+POST_PORT = 0x80                   # where pio-loop writes
+
 # The dirty-memory payload: guest RAM it rewrites, from 16 MiB.
 MIGRATION_RAM = ['-m', '256M']
 DIRTY_BASE = 16 << 20
@@ -351,10 +360,10 @@ def dirty_memory_guest(binary, accel, busy_bytes, extra=()):
     g.command('migrate-set-capabilities', capabilities=[
         {'capability': 'events', 'state': True}])
     if '-incoming' not in extra:
-        g.write_input(0, DIRTY_BASE)
-        g.write_input(1, busy_bytes)
+        g.write_input(C.DIRTY_IN_BASE, DIRTY_BASE)
+        g.write_input(C.DIRTY_IN_BYTES, busy_bytes)
         g.command('cont')
-        g.wait_checkpoint(1)
+        g.wait_checkpoint(C.DIRTY_CP_RUNNING)
     return g
 
 

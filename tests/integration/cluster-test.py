@@ -23,22 +23,21 @@ SPDX-License-Identifier: GPL-2.0-or-later
 
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_Q35, MC_BANK, VECTOR_MC, VECTOR_NMI,  # noqa: E402
-                     VE_IN_IRET, VE_IN_MC_BANK, VE_OUT_MC_ADDR,
-                     VE_OUT_MC_HANDLED,
-                     VE_OUT_LOOPS, MigrationFailed, Qemu, Tap,
-                     binary_or_skip_reason, inject_mce, kvm_usable, migrate,
-                     payload_args, poll, run_case, wait_count, wait_value)
+from harness import (FORK_Q35, MC_BANK, MigrationFailed, Qemu,  # noqa: E402
+                     Tap, binary_or_skip_reason, inject_mce, kvm_usable,
+                     migrate, payload_args, poll, run_case, wait_count,
+                     wait_value)
+from payload_layout import C  # noqa: E402
 from netns import Ring  # noqa: E402
 
 HOSTS = 3
 CPU = 'qemu64'
-MISSING = 'mca'         # the odd destination lacks it; the guest's #MC handler uses it
+# The odd destination lacks it; the guest's #MC handler uses it
+MISSING = 'mca'
 
 
 def can_iret(fork, accel):
@@ -47,10 +46,10 @@ def can_iret(fork, accel):
     A KVM whose emulator cannot run IRET stops the guest with an internal
     error at the payload's first IRET, before it starts counting."""
     q = Qemu(fork, ['-accel', accel, '-cpu', CPU] +
-             payload_args(inputs={VE_IN_IRET: 1, VE_IN_MC_BANK: MC_BANK}),
+             payload_args(inputs={C.VE_IN_IRET: 1, C.VE_IN_MC_BANK: MC_BANK}),
              name='iret-probe')
     try:
-        poll(lambda: q.status() == 'running' and q.value(VE_OUT_LOOPS),
+        poll(lambda: q.status() == 'running' and q.value(C.VE_OUT_LOOPS),
              lambda counting: counting or q.status() != 'running',
              'the IRET probe')
         return q.status() == 'running'
@@ -60,12 +59,14 @@ def can_iret(fork, accel):
 
 def go_around(tap, ring, fork, accel, hops):
     iret = can_iret(fork, accel)
-    tap.note(f'{accel}: NMIs {"counted one by one" if iret else "blocked after the first (the payload cannot IRET here)"}')
+    nmis_seen = ('counted one by one' if iret else
+                 'blocked after the first (the payload cannot IRET here)')
+    tap.note(f'{accel}: NMIs {nmis_seen}')
 
     def start(host, incoming=None, cpu=CPU):
         args = ['-accel', accel, '-machine', FORK_Q35, '-cpu', cpu] + \
-            payload_args(inputs={VE_IN_IRET: int(iret),
-                                 VE_IN_MC_BANK: MC_BANK})
+            payload_args(inputs={C.VE_IN_IRET: int(iret),
+                                 C.VE_IN_MC_BANK: MC_BANK})
         if incoming:
             args += ['-incoming', incoming]
         return Qemu(fork, args, prefix=ring.prefix(host),
@@ -96,7 +97,7 @@ def go_around(tap, ring, fork, accel, hops):
             downtimes.append(info.get('downtime', 0))
             # Each machine check is handled before the next is injected
             # (a second one while MCIP is set would shut the guest down).
-            wait_value(cur, VE_OUT_MC_HANDLED, hop + 1)
+            wait_value(cur, C.VE_OUT_MC_HANDLED, hop + 1)
         total = time.monotonic() - t0
         tap.note(f'{accel}: per-hop downtime (ms): '
                  f'{" ".join(str(d) for d in downtimes)}')
@@ -111,7 +112,7 @@ def odd_destination(tap, ring, start, cur, nxt, accel):
     """A destination lacking MISSING: refused, the guest stays put."""
     uri = f'tcp:{ring.addr(nxt)}:3999'
     dst = start(nxt, incoming=uri, cpu=f'{CPU},-{MISSING}')
-    before = cur.value(VE_OUT_LOOPS) & 0xffffffff
+    before = cur.value(C.VE_OUT_LOOPS) & 0xffffffff
     try:
         migrate(cur, dst, uri)
         error = None
@@ -132,16 +133,16 @@ def odd_destination(tap, ring, start, cur, nxt, accel):
 
 
 def check_counters(tap, q, accel, hops, nmis, iret):
-    mcs = q.exception_count(VECTOR_MC)
-    handled = q.value(VE_OUT_MC_HANDLED)
+    mcs = q.exception_count(C.VECTOR_MC)
+    handled = q.value(C.VE_OUT_MC_HANDLED)
     tap.ok(f'{accel}: {hops} machine checks injected, each handled once',
            mcs == hops and handled == hops,
            f'expected {hops}, #MC taken {mcs}, handled {handled}')
     tap.ok(f'{accel}: the last machine check is the last injected',
-           q.value(VE_OUT_MC_ADDR) == hops << 12,
-           f'expected {hops << 12:#x}, got {q.value(VE_OUT_MC_ADDR):#x}')
+           q.value(C.VE_OUT_MC_ADDR) == hops << 12,
+           f'expected {hops << 12:#x}, got {q.value(C.VE_OUT_MC_ADDR):#x}')
     # The last NMI may follow the last #MC handler (#MC goes first).
-    taken = wait_count(q, VECTOR_NMI, nmis if iret else 1)
+    taken = wait_count(q, C.VECTOR_NMI, nmis if iret else 1)
     events = q.command('x-query-vcpu-events')[0]
     pending = events['nmi']['pending']
     if iret:

@@ -30,6 +30,9 @@ from qemu.qmp import ExecuteError  # noqa: E402
 from qemu.qmp.protocol import StateError  # noqa: E402
 from qemu.qmp.qmp_client import ExecInterruptedError  # noqa: E402
 from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
+# The payloads' mailbox and slot numbers, from their C headers
+from payload_layout import (C, PAYLOADS, exception_count_addr,  # noqa: E402
+                            input_addr, value_addr)
 
 # realpath: meson runs the scripts through their links in build/src
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -42,17 +45,7 @@ BINARIES = {
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
     'debian': '/usr/bin/qemu-system-x86_64',
 }
-PAYLOADS = os.path.join(TOP, 'build', 'qemu', 'tests', 'qtest',
-                        'guest-payload')
-
-# GuestPayloadMailbox (tests/qtest/guest-payload/mailbox.h)
-MAILBOX = 0x200000
-MB_INPUTS, MB_EXCEPTION_COUNT, MB_VALUES = 0, 144, 784
-# The vcpu-events payload (tests/qtest/guest-payload/vcpu-events.h)
-VE_IN_IRET, VE_IN_MC_BANK = 1, 2
-VE_OUT_LOOPS, VE_OUT_MC_STATUS, VE_OUT_MC_ADDR, VE_OUT_MC_HANDLED = 2, 4, 5, 8
-VECTOR_NMI, VECTOR_MC = 2, 18
-MC_BANK = 1
+MC_BANK = 1                             # where the tests' machine checks go
 
 # qemu-resilient's own machine types (docs/system/i386/machine-types.rst):
 # where its guest-ABI changes are on.  "q35" and "pc" point at them.
@@ -104,7 +97,7 @@ def payload_args(payload='vcpu-events', inputs=None):
     """-bios @payload, its mailbox inputs written by a loader device."""
     args = ['-bios', os.path.join(PAYLOADS, payload + '.bin')]
     for index, value in sorted((inputs or {}).items()):
-        args += ['-device', f'loader,addr={MAILBOX + MB_INPUTS + 8 * index:#x}'
+        args += ['-device', f'loader,addr={input_addr(index):#x}'
                  f',data={value:#x},data-len=8']
     return args
 
@@ -251,10 +244,10 @@ class Qemu:
         return int.from_bytes(self.read_phys(addr, 4), 'little')
 
     def value(self, index):
-        return self.read_u64(MAILBOX + MB_VALUES + 8 * index)
+        return self.read_u64(value_addr(index))
 
     def exception_count(self, vector):
-        return self.read_u32(MAILBOX + MB_EXCEPTION_COUNT + 4 * vector)
+        return self.read_u32(exception_count_addr(vector))
 
     def status(self):
         return self.command('query-status')['status']
@@ -264,7 +257,7 @@ class Qemu:
 
     def wait_loops_beyond(self, count, timeout=TIMEOUT):
         """Wait until the payload's loop counter passes @count: it runs."""
-        return poll(lambda: self.value(VE_OUT_LOOPS) & 0xffffffff,
+        return poll(lambda: self.value(C.VE_OUT_LOOPS) & 0xffffffff,
                     lambda now: now > count,
                     f'{self.name}: guest loop counter', timeout)
 
@@ -365,9 +358,8 @@ class Skip(Exception):
 
 
 
-MC_STATUS = ((1 << 63) | (1 << 61) | (1 << 60) | (1 << 58) |
-             (1 << 56))                 # VAL UC EN ADDRV S
-MCG_STATUS = (1 << 0) | (1 << 2)        # RIPV MCIP
+MC_STATUS = C.MCI_VAL | C.MCI_UC | C.MCI_EN | C.MCI_ADDRV | C.MCI_S
+MCG_STATUS = C.MCG_RIPV | C.MCG_MCIP
 
 
 def mce_args(addr, cpu=0, bank=MC_BANK, status=MC_STATUS):

@@ -38,9 +38,9 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (VECTOR_MC, VECTOR_NMI, VE_OUT_LOOPS,  # noqa: E402
-                     VE_OUT_MC_HANDLED, Tap, binary_or_skip_reason,
-                     default_accel, poll, run_case, wait_count)
+from harness import (Tap, binary_or_skip_reason, default_accel,  # noqa: E402
+                     poll, run_case, wait_count)
+from payload_layout import C  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             define, domain_xml, ensure_accounts,
                             library_version, libvirt, missing,
@@ -133,8 +133,8 @@ def kind(peer2peer):
 
 def wait_running(dom):
     """The guest runs: its loop counter moves on."""
-    start = dom.value(VE_OUT_LOOPS)
-    return poll(lambda: dom.value(VE_OUT_LOOPS), lambda now: now > start,
+    start = dom.value(C.VE_OUT_LOOPS)
+    return poll(lambda: dom.value(C.VE_OUT_LOOPS), lambda now: now > start,
                 f'{dom.name}: loop counter')
 
 
@@ -162,7 +162,8 @@ def refused_destination(tap, dom, src, dst):
              else 'destination QEMU said nothing')
     tap.ok('the guest keeps running on its source, counters intact',
            dom.state() == 'running' and wait_running(dom) and
-           dom.value(VE_OUT_MC_HANDLED) == dom.exception_count(VECTOR_MC),
+           dom.value(C.VE_OUT_MC_HANDLED) ==
+           dom.exception_count(C.VECTOR_MC),
            f'{dom.state()} on host{src.i}')
 
 
@@ -182,8 +183,8 @@ def around(tap, hosts, fork, virt, accel, workdir):
                 refused_destination(tap, dom, src, dst)
             dom = move(dom, src, dst, peer2peer)
             wait_running(dom)
-            mcs = dom.exception_count(VECTOR_MC)
-            handled = dom.value(VE_OUT_MC_HANDLED)
+            mcs = dom.exception_count(C.VECTOR_MC)
+            handled = dom.value(C.VE_OUT_MC_HANDLED)
             tap.ok(f'move {hop} ({kind(peer2peer)}): host{src.i} -> '
                    f'host{dst.i}, the guest runs there with its {hop} '
                    'machine checks, each handled once',
@@ -192,7 +193,7 @@ def around(tap, hosts, fork, virt, accel, workdir):
                    f'{dom.state()}, #MC taken {mcs}, handled {handled}, '
                    f'left on the source: {src.conn.listDomainsID()}')
             src = dst
-        taken = wait_count(dom, VECTOR_NMI, 1)
+        taken = wait_count(dom, C.VECTOR_NMI, 1)
         pending = dom.qmp('x-query-vcpu-events')[0]['nmi']['pending']
         tap.ok(f'{HOPS} NMIs injected: the first taken, one of the others '
                'pending (the payload does not IRET)',

@@ -43,9 +43,9 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_I440FX, FORK_Q35,  # noqa: E402
-                     VE_OUT_LOOPS, VE_OUT_MC_HANDLED, Qemu, Tap,
+from harness import (FORK_I440FX, FORK_Q35, Qemu, Tap,  # noqa: E402
                      binary_or_skip_reason, default_accel, Skip, run_case)
+from payload_layout import C  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             define as define_in, domain_xml,
                             ensure_accounts, library_version, libvirt,
@@ -139,21 +139,21 @@ def upstream_type_across_builds(tap, fork, virt, accel, workdir):
                stored_machine(dom.name) == UPSTREAM_MACHINE,
                stored_machine(dom.name))
         dom.dom.create()
-        dom.wait_value(VE_OUT_LOOPS, 0)
+        dom.wait_value(C.VE_OUT_LOOPS, 0)
         handled = dom.inject_mce(1)
         path = os.path.join(workdir, 'upstream-saved')
         names = {fork: 'fork', vanilla: 'vanilla'}
         for here, there in ((fork, vanilla), (vanilla, fork)):
-            loops = dom.value(VE_OUT_LOOPS)
+            loops = dom.value(C.VE_OUT_LOOPS)
             dom.dom.save(path)
             xml = ET.fromstring(conn.saveImageGetXMLDesc(path, 0))
             xml.find('devices/emulator').text = there
             changed = os.path.join(workdir, 'upstream-changed.xml')
             ET.ElementTree(xml).write(changed)
             restore(path, changed)
-            dom.wait_value(VE_OUT_LOOPS, loops)
+            dom.wait_value(C.VE_OUT_LOOPS, loops)
             live = ET.fromstring(dom.dom.XMLDesc(0))
-            before = dom.value(VE_OUT_MC_HANDLED)
+            before = dom.value(C.VE_OUT_MC_HANDLED)
             handled = dom.inject_mce(before + 1, hmp=there == vanilla)
             tap.ok(f'{UPSTREAM_MACHINE}: saved on {names[here]}, restored '
                    f'on {names[there]}; the guest kept its {before} machine '
@@ -187,7 +187,7 @@ def without_acpi(tap, fork, virt, accel, workdir):
                and '-no-acpi is deprecated' in text, text[-1500:])
         acpi = dom.qmp('qom-get', path='/machine', property='acpi')
         tap.ok('without <acpi/>: the domain runs, its machine has acpi=off',
-               dom.wait_value(VE_OUT_LOOPS, 0) > 0 and acpi == 'off',
+               dom.wait_value(C.VE_OUT_LOOPS, 0) > 0 and acpi == 'off',
                f'acpi {acpi}, {dom.state()}')
         dom.dom.destroy()
         vanilla, why = binary_or_skip_reason('vanilla')
@@ -214,7 +214,7 @@ def without_acpi(tap, fork, virt, accel, workdir):
 
 def start_and_query(tap, dom, accel):
     dom.dom.create()
-    tap.ok('start: the payload runs', dom.wait_value(VE_OUT_LOOPS, 0) > 0)
+    tap.ok('start: the payload runs', dom.wait_value(C.VE_OUT_LOOPS, 0) > 0)
     errata = dom.qmp('x-query-kvm-errata')
     ids = {e['id']: e['status'] for e in errata}
     tap.ok('qemu-monitor-command x-query-kvm-errata lists the errata',
@@ -231,28 +231,28 @@ def start_and_query(tap, dom, accel):
 
 def save_restore(tap, dom, workdir):
     path = os.path.join(workdir, 'saved')
-    loops = dom.value(VE_OUT_LOOPS)
+    loops = dom.value(C.VE_OUT_LOOPS)
     dom.dom.save(path)
     tap.ok('save: the domain is shut off', dom.state() == 'shut off',
            dom.state())
     restore(path)
-    dom.wait_value(VE_OUT_LOOPS, loops)
+    dom.wait_value(C.VE_OUT_LOOPS, loops)
     tap.ok('restore: the guest goes on where it was (loop counter, '
            'machine checks handled)',
-           dom.value(VE_OUT_MC_HANDLED) == 1 and dom.state() == 'running')
+           dom.value(C.VE_OUT_MC_HANDLED) == 1 and dom.state() == 'running')
     os.unlink(path)
 
 
 def managedsave(tap, dom):
-    loops = dom.value(VE_OUT_LOOPS)
+    loops = dom.value(C.VE_OUT_LOOPS)
     dom.dom.managedSave(0)
     tap.ok('managedsave: shut off with a managed save image',
            dom.state() == 'shut off' and dom.dom.hasManagedSaveImage(0),
            dom.state())
     dom.dom.create()
-    dom.wait_value(VE_OUT_LOOPS, loops)
+    dom.wait_value(C.VE_OUT_LOOPS, loops)
     tap.ok('start after managedsave: the guest goes on where it was',
-           dom.value(VE_OUT_MC_HANDLED) == 1 and
+           dom.value(C.VE_OUT_MC_HANDLED) == 1 and
            not dom.dom.hasManagedSaveImage(0))
 
 
@@ -267,7 +267,7 @@ def lacking_feature(tap, dom, workdir):
     <qemu:commandline>, the XML otherwise unchanged; the fork must refuse
     to resume the guest there."""
     path = os.path.join(workdir, 'saved')
-    loops = dom.value(VE_OUT_LOOPS)
+    loops = dom.value(C.VE_OUT_LOOPS)
     dom.dom.save(path)
     digest = sha256(path)
     saved = conn.saveImageGetXMLDesc(path, 0)
@@ -305,9 +305,9 @@ def lacking_feature(tap, dom, workdir):
            sha256(path) == digest and dom.state() == 'shut off',
            dom.state())
     restore(path)
-    dom.wait_value(VE_OUT_LOOPS, loops)
+    dom.wait_value(C.VE_OUT_LOOPS, loops)
     tap.ok('restore with the original definition works, the guest intact',
-           dom.value(VE_OUT_MC_HANDLED) == 1)
+           dom.value(C.VE_OUT_MC_HANDLED) == 1)
     os.unlink(path)
 
 
@@ -315,20 +315,20 @@ def memory_error(tap, dom):
     dom.qmp('x-inject-memory-error', gpa=0x300000, action='required',
             immediate=True, **{'cpu-index': 0})
     tap.ok('qemu-monitor-command x-inject-memory-error: the guest gets '
-           'its machine check', dom.wait_value(VE_OUT_MC_HANDLED, 1) == 2)
+           'its machine check', dom.wait_value(C.VE_OUT_MC_HANDLED, 1) == 2)
 
 
 def poisoned_save_restore(tap, dom, workdir):
     """On the fork's type the poisoned guest saves and restores."""
     path = os.path.join(workdir, 'poisoned')
-    loops = dom.value(VE_OUT_LOOPS)
+    loops = dom.value(C.VE_OUT_LOOPS)
     dom.dom.save(path)
     restore(path)
-    dom.wait_value(VE_OUT_LOOPS, loops)
+    dom.wait_value(C.VE_OUT_LOOPS, loops)
     pages = dom.qmp('x-query-memory-errors')
     tap.ok('save/restore of the poisoned guest: it goes on, the page '
            'still listed as poisoned',
-           dom.value(VE_OUT_MC_HANDLED) == 2 and
+           dom.value(C.VE_OUT_MC_HANDLED) == 2 and
            [p['gpa'] for p in pages] == [0x300000] and
            all(p['on-access'] for p in pages), f'{pages}')
     os.unlink(path)

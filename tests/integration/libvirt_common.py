@@ -22,8 +22,9 @@ try:
 except ImportError:         # the tests skip, saying what to install
     libvirt = None
 
-from harness import (MAILBOX, MB_EXCEPTION_COUNT, MB_VALUES, MC_BANK,
-                     PAYLOADS, TIMEOUT, VE_OUT_MC_HANDLED, mce_args, poll)
+from harness import MC_BANK, TIMEOUT, mce_args, poll  # noqa: E402
+from payload_layout import (C, PAYLOADS, exception_count_addr,  # noqa: E402
+                            input_addr, value_addr)
 
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 PRIVATE_DIRS = ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt',
@@ -237,14 +238,14 @@ class Domain:
 
     def value(self, index):
         """Mailbox value @index, read by libvirt (virDomainMemoryPeek)."""
-        data = self.dom.memoryPeek(MAILBOX + MB_VALUES + 8 * index, 8,
+        data = self.dom.memoryPeek(value_addr(index), 8,
                                    libvirt.VIR_MEMORY_PHYSICAL)
         return int.from_bytes(data, 'little')
 
     def exception_count(self, vector):
         """How many exceptions @vector the guest has taken."""
-        data = self.dom.memoryPeek(MAILBOX + MB_EXCEPTION_COUNT + 4 * vector,
-                                   4, libvirt.VIR_MEMORY_PHYSICAL)
+        data = self.dom.memoryPeek(exception_count_addr(vector), 4,
+                                   libvirt.VIR_MEMORY_PHYSICAL)
         return int.from_bytes(data, 'little')
 
     def state(self):
@@ -265,7 +266,7 @@ class Domain:
                 raise MonitorError(f'mce: {out.strip()}')
         else:
             self.qmp('x-inject-mce', **mce_args(n << 12))
-        return self.wait_value(VE_OUT_MC_HANDLED, n - 1)
+        return self.wait_value(C.VE_OUT_MC_HANDLED, n - 1)
 
 
 def remove_domain(conn, name, undefine_flags=0):
@@ -290,5 +291,5 @@ def domain_xml(workdir, name, machine, emulator, virt, accel, acpi=True):
             cpu_mode='host-passthrough' if accel == 'kvm' else 'maximum',
             machine=machine, emulator=emulator,
             payload=os.path.join(PAYLOADS, 'vcpu-events.bin'),
-            mc_bank_input=MAILBOX + 8 * 2, mc_bank=MC_BANK))
+            mc_bank_input=input_addr(C.VE_IN_MC_BANK), mc_bank=MC_BANK))
     return path

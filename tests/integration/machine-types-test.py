@@ -28,18 +28,14 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_I440FX, FORK_Q35, MAILBOX, MB_VALUES,  # noqa: E402
-                     MC_BANK, TIMEOUT, TOP, VE_IN_MC_BANK, Qemu, Skip, Tap,
-                     binary_or_skip_reason, kvm_usable, payload_args, poll,
-                     run_case)
+from harness import (FORK_I440FX, FORK_Q35, MC_BANK, TIMEOUT,  # noqa: E402
+                     TOP, Qemu, Skip, Tap, binary_or_skip_reason, kvm_usable,
+                     payload_args, poll, run_case)
+from payload_layout import C, field_addr, value_addr  # noqa: E402
 
 UPSTREAM = ['pc-q35-10.2', 'pc-i440fx-10.2', 'pc-q35-10.1']
 CPUS = ['qemu64', 'EPYC-v5', 'Skylake-Server-v4', 'max']
 
-# cpuid-dump's inputs (tests/qtest/guest-payload/cpuid-dump.h)
-CPUID_DUMP_IN_COUNT, CPUID_DUMP_IN_LEAF0, CPUID_DUMP_MAX_LEAVES = 0, 1, 14
-CPUID_DUMP_IN_SPIN, CPUID_DUMP_CHECKPOINT_SPINNING = 15, 1
-MB_CHECKPOINT = 136     # GuestPayloadMailbox.checkpoint
 # (leaf, subleaf): every leaf a model fills, in chunks of one payload run
 LEAVES = [(0, 0), (1, 0), (2, 0), (4, 0), (4, 1), (5, 0), (6, 0), (7, 0),
           (7, 1), (0xa, 0), (0xb, 0), (0xb, 1), (0xd, 0), (0xd, 1),
@@ -48,7 +44,8 @@ LEAVES = [(0, 0), (1, 0), (2, 0), (4, 0), (4, 1), (5, 0), (6, 0), (7, 0),
           (0x80000005, 0), (0x80000006, 0), (0x80000007, 0),
           (0x80000008, 0), (0x8000000a, 0), (0x8000001f, 0),
           (0x80000021, 0)]
-REGS = ['EAX', 'EBX', 'ECX', 'EDX']
+REGS = {'EAX': C.CPUID_DUMP_EAX, 'EBX': C.CPUID_DUMP_EBX,
+        'ECX': C.CPUID_DUMP_ECX, 'EDX': C.CPUID_DUMP_EDX}
 
 # What the fork's own type adds to CPUID (docs/system/i386/machine-types.rst)
 X87_ERRATA = {((7, 0), 'EBX'): (1 << 6) | (1 << 13)}
@@ -108,36 +105,35 @@ def check_machine_lists(tap):
 
 
 def read_values(q, n):
-    """Mailbox values 0 .. @n - 1, read in one HMP xp."""
-    out = q.hmp(f'xp /{n}gx {MAILBOX + MB_VALUES:#x}')
-    words = [int(w, 16) for line in out.splitlines()
-             for w in line.split(':', 1)[1].split()]
-    if len(words) != n:
-        raise RuntimeError(f'xp gave {len(words)} values, expected {n}')
-    return words
+    """Mailbox values 0 .. @n - 1, read in one QMP pmemsave."""
+    data = q.read_phys(value_addr(0), 8 * n)
+    return [int.from_bytes(data[8 * i:8 * i + 8], 'little')
+            for i in range(n)]
 
 
 def cpuid(build, machine, cpu, accel):
     """{((leaf, subleaf), reg): value} as the guest reads it."""
     result = {}
-    for start in range(0, len(LEAVES), CPUID_DUMP_MAX_LEAVES):
-        chunk = LEAVES[start:start + CPUID_DUMP_MAX_LEAVES]
-        inputs = {CPUID_DUMP_IN_COUNT: len(chunk), CPUID_DUMP_IN_SPIN: 1}
+    for start in range(0, len(LEAVES), C.CPUID_DUMP_MAX_LEAVES):
+        chunk = LEAVES[start:start + C.CPUID_DUMP_MAX_LEAVES]
+        inputs = {C.CPUID_DUMP_IN_COUNT: len(chunk),
+                  C.CPUID_DUMP_IN_SPIN: 1}
         for i, (leaf, sub) in enumerate(chunk):
-            inputs[CPUID_DUMP_IN_LEAF0 + i] = leaf | sub << 32
+            inputs[C.CPUID_DUMP_IN_LEAF0 + i] = leaf | sub << 32
         q = Qemu(binary(build), ['-accel', accel, '-machine', machine,
                                  '-cpu', cpu] +
                  payload_args('cpuid-dump', inputs), name=build)
         try:
-            poll(lambda: q.read_u32(MAILBOX + MB_CHECKPOINT),
-                 lambda c: c == CPUID_DUMP_CHECKPOINT_SPINNING,
+            poll(lambda: q.read_u32(field_addr('checkpoint')),
+                 lambda c: c == C.CPUID_DUMP_CHECKPOINT_SPINNING,
                  f'{build}: cpuid-dump done')
-            values = read_values(q, 4 * len(chunk))
+            values = read_values(q, C.CPUID_DUMP_OUT_PER_LEAF * len(chunk))
         finally:
             q.quit()
         for i, key in enumerate(chunk):
-            for r, reg in enumerate(REGS):
-                result[(key, reg)] = values[4 * i + r] & 0xffffffff
+            for reg, slot in REGS.items():
+                out = C.CPUID_DUMP_OUT_PER_LEAF * i + slot
+                result[(key, reg)] = values[out] & 0xffffffff
     return result
 
 
@@ -180,7 +176,7 @@ def save(build, machine, path, accel):
     it the host's."""
     q = Qemu(binary(build), ['-accel', accel, '-machine', machine,
                              '-cpu', 'EPYC-v5'] +
-             payload_args(inputs={VE_IN_MC_BANK: MC_BANK}), name=build)
+             payload_args(inputs={C.VE_IN_MC_BANK: MC_BANK}), name=build)
     try:
         poll(lambda: q.value(2) & 0xffffffff, lambda n: n > 0,
              f'{build}: guest loop counter')

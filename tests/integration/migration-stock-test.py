@@ -27,11 +27,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_I440FX, FORK_Q35, MC_BANK,  # noqa: E402
-                     TIMEOUT, VE_IN_MC_BANK, VE_OUT_MC_ADDR,
-                     VE_OUT_MC_HANDLED, MigrationFailed, Qemu, Skip, Tap,
-                     binary_or_skip_reason, default_accel, inject_mce, migrate,
-                     payload_args, run_case, wait_value)
+from harness import (FORK_I440FX, FORK_Q35, MC_BANK, TIMEOUT,  # noqa: E402
+                     MigrationFailed, Qemu, Skip, Tap, binary_or_skip_reason,
+                     default_accel, inject_mce, migrate, payload_args,
+                     run_case, wait_value)
+from payload_layout import C  # noqa: E402
 
 
 def start(build, machine, extra=(), incoming=None, name=None):
@@ -39,7 +39,7 @@ def start(build, machine, extra=(), incoming=None, name=None):
     if not path:
         raise Skip(why)
     args = ['-accel', default_accel(), '-machine', machine] + list(extra) + \
-        payload_args(inputs={VE_IN_MC_BANK: MC_BANK})
+        payload_args(inputs={C.VE_IN_MC_BANK: MC_BANK})
     if incoming:
         args += ['-incoming', incoming]
     return Qemu(path, args, name=name or build)
@@ -48,12 +48,12 @@ def start(build, machine, extra=(), incoming=None, name=None):
 def running_with_mce(tap, q, label, handled):
     """@q runs the guest: it handles machine check number @handled + 1."""
     inject_mce(q, (handled + 1) << 12)
-    wait_value(q, VE_OUT_MC_HANDLED, handled + 1)
+    wait_value(q, C.VE_OUT_MC_HANDLED, handled + 1)
     tap.ok(f'{label}: guest running on {q.name}, handled machine check '
            f'{handled + 1}',
            q.status() == 'running' and
-           q.value(VE_OUT_MC_ADDR) == (handled + 1) << 12,
-           f'status {q.status()}, MC addr {q.value(VE_OUT_MC_ADDR):#x}')
+           q.value(C.VE_OUT_MC_ADDR) == (handled + 1) << 12,
+           f'status {q.status()}, MC addr {q.value(C.VE_OUT_MC_ADDR):#x}')
 
 
 def move(tap, label, src_build, dst_build, machine, dst_machine=None,
@@ -79,7 +79,7 @@ def move(tap, label, src_build, dst_build, machine, dst_machine=None,
                      f'total {info.get("total-time")} ms')
             dst.wait_loops_beyond(before)
             tap.ok(f'{label}: the guest kept its state on {dst_build}',
-                   dst.value(VE_OUT_MC_HANDLED) == 1)
+                   dst.value(C.VE_OUT_MC_HANDLED) == 1)
             running_with_mce(tap, dst, label, 1)
         else:
             if not tap.ok(f'{label}: {src_build} -> {dst_build} is refused',
@@ -133,7 +133,7 @@ def save_restore(tap, label, src_build, dst_build, machine):
         dst.command('cont')
         dst.wait_loops_beyond(before)
         tap.ok(f'{label}: the guest kept its state on {dst_build}',
-               dst.value(VE_OUT_MC_HANDLED) == 1)
+               dst.value(C.VE_OUT_MC_HANDLED) == 1)
         running_with_mce(tap, dst, label, 1)
     finally:
         src.quit()

@@ -20,10 +20,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_Q35, MC_BANK, MC_STATUS, VE_IN_MC_BANK,  # noqa: E402
-                     VE_OUT_LOOPS, VE_OUT_MC_HANDLED, QMPError, Qemu, Tap,
-                     binary_or_skip_reason, default_accel, mce_args,
+from harness import (FORK_Q35, MC_BANK, MC_STATUS, QMPError,  # noqa: E402
+                     Qemu, Tap, binary_or_skip_reason, default_accel, mce_args,
                      payload_args)
+from payload_layout import C  # noqa: E402
 
 MiB = 1 << 20
 RAM = 32 * MiB
@@ -103,7 +103,7 @@ def main():
     accel = default_accel()
     tap.note(f'accelerator: {accel}')
     q = Qemu(fork, ['-accel', accel, '-machine', FORK_Q35, '-m', '32'] +
-             payload_args(inputs={VE_IN_MC_BANK: MC_BANK}), name='surface')
+             payload_args(inputs={C.VE_IN_MC_BANK: MC_BANK}), name='surface')
     try:
         loops = q.wait_loops_beyond(0)
         canary = q.read_u64(0x400000)
@@ -125,17 +125,17 @@ def main():
                'its RAM untouched',
                q.status() == 'running' and
                q.wait_loops_beyond(loops) > loops and
-               q.value(VE_OUT_MC_HANDLED) == 0 and
+               q.value(C.VE_OUT_MC_HANDLED) == 0 and
                q.read_u64(0x400000) == canary,
                f'status {q.status()}, MC handled '
-               f'{q.value(VE_OUT_MC_HANDLED)}')
+               f'{q.value(C.VE_OUT_MC_HANDLED)}')
         try:
             hpa = q.command('x-query-gpa2hpa', gpa=0x400000)
             tap.note(f'x-query-gpa2hpa reveals a host physical address to '
                      f'the monitor: {hpa["hpa"]:#x} ({hpa["memory-region"]})')
         except QMPError as e:
             tap.note(f'x-query-gpa2hpa of guest RAM: {e.desc}')
-        tap.note(f'loop counter {q.value(VE_OUT_LOOPS)}')
+        tap.note(f'loop counter {q.value(C.VE_OUT_LOOPS)}')
     finally:
         q.quit()
     return tap.done()

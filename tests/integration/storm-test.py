@@ -39,13 +39,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_Q35, MC_BANK, TOP, VECTOR_MC,  # noqa: E402
-                     VE_IN_MC_BANK, VE_OUT_LOOPS, VE_OUT_MC_HANDLED,
-                     QMPError, Qemu, Tap,
+from harness import (FORK_Q35, MC_BANK, TOP, QMPError, Qemu, Tap,  # noqa: E402
                      binary_or_skip_reason, default_accel, inject_mce,
                      payload_args, run_case, wait_count, wait_value)
+from payload_layout import C  # noqa: E402
 
-VECTOR_UD = 6
 SCALE = max(1, int(os.environ.get('STORM_SCALE', 1)))
 COUNTS = {name: int(os.environ.get(f'STORM_{name.upper()}', n)) // SCALE
           for name, n in (('mce', 10000), ('memory_error', 10000),
@@ -75,14 +73,14 @@ def rss_check(tap, q, label, before, slack=RSS_SLACK):
 
 def mce_storm(tap, q):
     n = COUNTS['mce']
-    base = q.value(VE_OUT_MC_HANDLED)
+    base = q.value(C.VE_OUT_MC_HANDLED)
     before = rss(q)
     t0 = time.monotonic()
     for i in range(1, n + 1):
         inject_mce(q, i << 12)
-        wait_value(q, VE_OUT_MC_HANDLED, base + i)
+        wait_value(q, C.VE_OUT_MC_HANDLED, base + i)
     tap.note(f'mce: {n} in {time.monotonic() - t0:.1f} s')
-    handled = q.value(VE_OUT_MC_HANDLED) - base
+    handled = q.value(C.VE_OUT_MC_HANDLED) - base
     tap.ok(f'mce: {n} injected, {n} handled', handled == n,
            f'expected {n}, handled {handled}')
     rss_check(tap, q, 'mce', before)
@@ -90,7 +88,7 @@ def mce_storm(tap, q):
 
 def memory_error_storm(tap, q):
     n = COUNTS['memory_error']
-    mcs = q.exception_count(VECTOR_MC)
+    mcs = q.exception_count(C.VECTOR_MC)
     # x-inject-mce sends MEMORY_FAILURE too: drop those (QMP keeps order,
     # so after this reply none of them is still on the way).
     q.command('query-status')
@@ -117,7 +115,7 @@ def memory_error_storm(tap, q):
            not errors and sum(actions.values()) == n,
            f'{len(errors)} errors, {sum(actions.values())} events')
     injected = actions.get('inject', 0)
-    taken = wait_count(q, VECTOR_MC, mcs + injected) - mcs
+    taken = wait_count(q, C.VECTOR_MC, mcs + injected) - mcs
     tap.ok(f'memory-error: the guest took one #MC per "inject" event '
            f'({injected}), the rest ignored under MCIP',
            taken == injected and
@@ -128,13 +126,13 @@ def memory_error_storm(tap, q):
 
 def exception_storm(tap, q):
     n = COUNTS['exception']
-    uds = q.exception_count(VECTOR_UD)
+    uds = q.exception_count(C.VECTOR_UD)
     before = rss(q)
     accepted, refused, other = 0, 0, []
     for _ in range(n):
         try:
             q.command('x-inject-exception', **{'cpu-index': 0,
-                                               'vector': VECTOR_UD})
+                                               'vector': C.VECTOR_UD})
             accepted += 1
         except QMPError as e:
             if re.search(r'already has exception \d+ .* queued', e.desc):
@@ -145,7 +143,7 @@ def exception_storm(tap, q):
              'one was queued')
     tap.ok('exception: every call accepted or refused with its reason',
            not other and accepted + refused == n, f'other errors: {other}')
-    taken = wait_count(q, VECTOR_UD, uds + accepted) - uds
+    taken = wait_count(q, C.VECTOR_UD, uds + accepted) - uds
     tap.ok(f'exception: the guest took exactly the {accepted} accepted',
            taken == accepted, f'expected {accepted}, took {taken}')
     rss_check(tap, q, 'exception', before)
@@ -155,15 +153,15 @@ def savevm_loadvm(q, n):
     """@n savevm/loadvm cycles; the first that fails to restore the saved
     guest, as (cycle, why), or None."""
     for i in range(n):
-        handled = q.value(VE_OUT_MC_HANDLED)
+        handled = q.value(C.VE_OUT_MC_HANDLED)
         q.hmp('savevm storm')
         # Changed after the save: the load must undo it.
         inject_mce(q, 0xdead000)
-        wait_value(q, VE_OUT_MC_HANDLED, handled + 1)
+        wait_value(q, C.VE_OUT_MC_HANDLED, handled + 1)
         out = q.hmp('loadvm storm')
-        if out.strip() or q.value(VE_OUT_MC_HANDLED) != handled:
+        if out.strip() or q.value(C.VE_OUT_MC_HANDLED) != handled:
             return i + 1, (f'loadvm said {out.strip()!r}; MC handled '
-                           f'{q.value(VE_OUT_MC_HANDLED)}, saved {handled}')
+                           f'{q.value(C.VE_OUT_MC_HANDLED)}, saved {handled}')
     return None
 
 
@@ -171,7 +169,7 @@ def save_storm(tap, q, accel, disk):
     n = COUNTS['save']
     before = rss(q)
     t0 = time.monotonic()
-    loops = q.value(VE_OUT_LOOPS) & 0xffffffff
+    loops = q.value(C.VE_OUT_LOOPS) & 0xffffffff
     failed = savevm_loadvm(q, n)
     tap.note(f'save: {n} cycles in {time.monotonic() - t0:.1f} s')
     if not tap.ok(f'save: {n} savevm/loadvm cycles, each back to the saved '
@@ -188,7 +186,7 @@ def storm_args(accel, disk):
     return ['-accel', accel, '-machine', FORK_Q35,
             '-cpu', 'qemu64,vendor=GenuineIntel', '-m', '32',
             '-drive', f'file={disk},if=none,id=snap,format=qcow2'] + \
-        payload_args(inputs={VE_IN_MC_BANK: MC_BANK})
+        payload_args(inputs={C.VE_IN_MC_BANK: MC_BANK})
 
 
 def new_disk(path):
