@@ -42,9 +42,10 @@ from harness import (Tap, binary_or_skip_reason, default_accel,  # noqa: E402
                      poll, run_case, wait_count)
 from payload_layout import C  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
-                            define, domain_xml, ensure_accounts,
-                            library_version, libvirt, missing,
-                            private_path, quiet_errors, remove_domain)
+                            LifecycleEvents, define, domain_xml,
+                            ensure_accounts, library_version, libvirt,
+                            missing, private_path, quiet_errors,
+                            remove_domain, start_event_loop)
 from netns import Ring  # noqa: E402
 
 HOSTS = 2
@@ -57,8 +58,9 @@ HOPS = 4
 
 
 class Host:
-    """libvirtd and virtlogd in host @i's namespace, and a connection to
-    that libvirtd through its UNIX socket."""
+    """libvirtd and virtlogd in host @i's namespace, a connection to
+    that libvirtd through its UNIX socket, and the lifecycle events it
+    sends."""
 
     def __init__(self, ring, i):
         self.i = i
@@ -77,9 +79,11 @@ class Host:
             raise RuntimeError(f'host{i}: libvirtd did not come up: {ready}')
         sock = private_path(self.root, '/run/libvirt/libvirt-sock')
         self.conn = libvirt.open(f'qemu+unix:///system?socket={sock}')
+        self.events = LifecycleEvents(self.conn)
         self.uri = f'qemu+tcp://{self.addr}/system'
 
     def stop(self):
+        self.events.close()
         try:
             self.conn.close()
         except libvirt.libvirtError:
@@ -131,6 +135,25 @@ def kind(peer2peer):
     return 'peer-to-peer' if peer2peer else 'managed'
 
 
+def moved_events(name, src, dst):
+    """libvirt's word that @name moved: stopped on @src, resumed on @dst,
+    both for migration."""
+    return (src.events.wait(name, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                            libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED) and
+            dst.events.wait(name, libvirt.VIR_DOMAIN_EVENT_RESUMED,
+                            libvirt.VIR_DOMAIN_EVENT_RESUMED_MIGRATED))
+
+
+def events_seen(name, marks):
+    """What libvirt said about @name since @marks ({host: mark})."""
+    return '; '.join(f'host{h.i}: {h.events.seen(name, since)}'
+                     for h, since in marks.items())
+
+
+def marks(*hosts):
+    return {h: h.events.mark() for h in hosts}
+
+
 def wait_running(dom):
     """The guest runs: its loop counter moves on."""
     start = dom.value(C.VE_OUT_LOOPS)
@@ -142,11 +165,14 @@ def refused_destination(tap, dom, src, dst):
     """A destination lacking MISSING: the fork refuses, the guest stays."""
     dest_xml = migratable_xml(dom, extra_args=('-global',
                                                f'x86_64-cpu.{MISSING}=off'))
+    since = marks(src, dst)
     try:
         move(dom, src, dst, peer2peer=False, dest_xml=dest_xml)
         error = ''
     except libvirt.libvirtError as e:
         error = str(e)
+    failed_there = dst.events.wait(dom.name, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                                   libvirt.VIR_DOMAIN_EVENT_STOPPED_FAILED)
     # libvirt reports the destination's failure generically; what the
     # fork said is in that QEMU's log on the destination host
     log = private_path(dst.root, f'/var/log/libvirt/qemu/{dom.name}.log')
@@ -160,11 +186,17 @@ def refused_destination(tap, dom, src, dst):
            f'destination QEMU: {said[-1:] or "nothing"}')
     tap.note(f'destination QEMU said: {said[-1].strip()[-300:]}' if said
              else 'destination QEMU said nothing')
-    tap.ok('the guest keeps running on its source, counters intact',
+    stopped_here = src.events.saw(dom.name, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                                  since[src])
+    tap.ok('the guest keeps running on its source, counters intact; '
+           'libvirt reports it failed on the destination, never stopped on '
+           'the source',
            dom.state() == 'running' and wait_running(dom) and
            dom.value(C.VE_OUT_MC_HANDLED) ==
-           dom.exception_count(C.VECTOR_MC),
-           f'{dom.state()} on host{src.i}')
+           dom.exception_count(C.VECTOR_MC) and
+           failed_there and not stopped_here,
+           f'{dom.state()} on host{src.i}; '
+           f'events: {events_seen(dom.name, since)}')
 
 
 def around(tap, hosts, fork, virt, accel, workdir):
@@ -181,17 +213,21 @@ def around(tap, hosts, fork, virt, accel, workdir):
             dom.inject_mce(hop)
             if hop == HOPS // 2:
                 refused_destination(tap, dom, src, dst)
+            since = marks(src, dst)
             dom = move(dom, src, dst, peer2peer)
+            events = moved_events(dom.name, src, dst)
             wait_running(dom)
             mcs = dom.exception_count(C.VECTOR_MC)
             handled = dom.value(C.VE_OUT_MC_HANDLED)
             tap.ok(f'move {hop} ({kind(peer2peer)}): host{src.i} -> '
-                   f'host{dst.i}, the guest runs there with its {hop} '
-                   'machine checks, each handled once',
-                   dom.state() == 'running' and mcs == hop and
+                   f'host{dst.i}, libvirt reports it migrated, the guest '
+                   f'runs there with its {hop} machine checks, each '
+                   'handled once',
+                   events and dom.state() == 'running' and mcs == hop and
                    handled == hop and not src.conn.listDomainsID(),
                    f'{dom.state()}, #MC taken {mcs}, handled {handled}, '
-                   f'left on the source: {src.conn.listDomainsID()}')
+                   f'left on the source: {src.conn.listDomainsID()}; '
+                   f'events: {events_seen(dom.name, since)}')
             src = dst
         taken = wait_count(dom, C.VECTOR_NMI, 1)
         pending = dom.qmp('x-query-vcpu-events')[0]['nmi']['pending']
@@ -221,8 +257,10 @@ def upstream_across_builds(tap, hosts, fork, virt, accel, workdir):
         for n, (src, dst, emulator, peer2peer) in enumerate(
                 ((hosts[0], hosts[1], vanilla, False),
                  (hosts[1], hosts[0], fork, True)), start=2):
+            since = marks(src, dst)
             dom = move(dom, src, dst, peer2peer,
                        dest_xml=migratable_xml(dom, emulator=emulator))
+            events = moved_events(dom.name, src, dst)
             wait_running(dom)
             live = ET.fromstring(dom.dom.XMLDesc(0))
             handled = dom.inject_mce(n, hmp=emulator == vanilla)
@@ -230,10 +268,11 @@ def upstream_across_builds(tap, hosts, fork, virt, accel, workdir):
             tap.ok(f'{UPSTREAM_MACHINE} ({kind(peer2peer)}): host{src.i} -> '
                    f'host{dst.i}, where it runs on {name}, with its machine '
                    'checks, and handles one more',
-                   live.findtext('devices/emulator') == emulator and
-                   handled == n and dom.state() == 'running',
+                   events and live.findtext('devices/emulator') == emulator
+                   and handled == n and dom.state() == 'running',
                    f'emulator {live.findtext("devices/emulator")}, '
-                   f'handled {handled}, {dom.state()}')
+                   f'handled {handled}, {dom.state()}; '
+                   f'events: {events_seen(dom.name, since)}')
     finally:
         for h in hosts:
             remove_domain(h.conn, UPSTREAM_DOMAIN)
@@ -257,6 +296,7 @@ def main():
     accel = default_accel()
     virt = 'kvm' if accel == 'kvm' else 'qemu'
     tap.note(f'accelerator: {accel}')
+    start_event_loop()
     ring = Ring(HOSTS, SUBNET)
     hosts = []
     workdir = tempfile.mkdtemp(prefix='resilient-lvmig-')

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -267,6 +268,105 @@ class Domain:
         else:
             self.qmp('x-inject-mce', **mce_args(n << 12))
         return self.wait_value(C.VE_OUT_MC_HANDLED, n - 1)
+
+
+def start_event_loop():
+    """libvirt's default event loop, in a thread of its own, so that the
+    connections opened after this deliver domain events."""
+    global _EVENT_LOOP
+    if _EVENT_LOOP:
+        return
+    libvirt.virEventRegisterDefaultImpl()
+    _EVENT_LOOP = threading.Thread(target=_run_event_loop, daemon=True,
+                                   name='libvirt-events')
+    _EVENT_LOOP.start()
+
+
+_EVENT_LOOP = None
+
+
+def _run_event_loop():
+    while True:
+        libvirt.virEventRunDefaultImpl()
+
+
+LIFECYCLE_EVENTS = ('defined', 'undefined', 'started', 'suspended',
+                    'resumed', 'stopped', 'shutdown', 'pmsuspended',
+                    'crashed')
+
+
+class LifecycleEvents:
+    """The lifecycle events libvirt sends on @conn (start_event_loop()
+    first), kept until a wait takes them: what a manager watches while
+    libvirt starts, moves and stops its domains."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.cond = threading.Condition()
+        self.pending = []
+        self.history = []
+        self.callback = conn.domainEventRegisterAny(
+            None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._arrived, None)
+
+    def _arrived(self, conn, dom, event, detail, opaque):
+        with self.cond:
+            self.pending.append((dom.name(), event, detail))
+            self.history.append((dom.name(), event, detail))
+            self.cond.notify_all()
+
+    @staticmethod
+    def describe(event, detail=None):
+        """'stopped/migrated': libvirt's names of @event and @detail."""
+        names = [n for n in LIFECYCLE_EVENTS
+                 if getattr(libvirt, f'VIR_DOMAIN_EVENT_{n.upper()}') == event]
+        if not names:
+            return f'event {event}'
+        if detail is None:
+            return names[0]
+        prefix = f'VIR_DOMAIN_EVENT_{names[0].upper()}_'
+        details = [n[len(prefix):].lower() for n in dir(libvirt)
+                   if n.startswith(prefix) and getattr(libvirt, n) == detail]
+        return f'{names[0]}/{details[0] if details else detail}'
+
+    def wait(self, name, event, detail, timeout=TIMEOUT):
+        """Wait for event (@event, @detail) of domain @name and take it,
+        with the events of @name before it.  False if it never came."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i, (dom, ev, det) in enumerate(self.pending):
+                    if (dom, ev, det) == (name, event, detail):
+                        self.pending = [p for j, p in enumerate(self.pending)
+                                        if j > i or p[0] != name]
+                        return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cond.wait(left)
+
+    def mark(self):
+        """A point in the events, for seen() and saw()."""
+        with self.cond:
+            return len(self.history)
+
+    def saw(self, name, event, since=0):
+        """Whether @event (any detail) of @name came after mark @since."""
+        with self.cond:
+            return any(dom == name and ev == event
+                       for dom, ev, _ in self.history[since:])
+
+    def seen(self, name, since=0):
+        """What libvirt said about @name after mark @since, oldest first."""
+        with self.cond:
+            return ', '.join(self.describe(ev, det)
+                             for dom, ev, det in self.history[since:]
+                             if dom == name) or 'nothing'
+
+    def close(self):
+        try:
+            self.conn.domainEventDeregisterAny(self.callback)
+        except libvirt.libvirtError:
+            pass
 
 
 def remove_domain(conn, name, undefine_flags=0):
