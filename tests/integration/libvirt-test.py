@@ -47,9 +47,10 @@ from harness import (FORK_I440FX, FORK_Q35, Qemu, Tap,  # noqa: E402
                      binary_or_skip_reason, default_accel, Skip, run_case)
 from payload_layout import C  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
-                            define as define_in, domain_xml,
-                            ensure_accounts, library_version, libvirt,
-                            missing, remove_domain as remove_in)
+                            LifecycleEvents, define as define_in,
+                            domain_xml, ensure_accounts, library_version,
+                            libvirt, missing, remove_domain as remove_in,
+                            start_event_loop)
 
 DOMAIN = 'resilient-payload'
 # Defined as 'q35': libvirt stores what the fork expands it to
@@ -58,8 +59,10 @@ UPSTREAM_DOMAIN = 'resilient-upstream-type'
 UPSTREAM_MACHINE = 'pc-q35-10.2'
 NO_ACPI_DOMAIN = 'resilient-no-acpi'
 MISSING = 'mca'
-# The connection to the private libvirtd, once it is up
+# The connection to the private libvirtd, once it is up, and its
+# lifecycle events
 conn = None
+events = None
 
 
 def define(path):
@@ -212,19 +215,30 @@ def without_acpi(tap, fork, virt, accel, workdir):
         remove_domain(dom.name)
 
 
+def reported(dom, event, detail, since):
+    """Whether libvirt sent lifecycle event @event/@detail of @dom after
+    mark @since, and a note of what it sent."""
+    came = events.wait(dom.name, event, detail)
+    return came, f'events: {events.seen(dom.name, since)}'
+
+
 def start_and_query(tap, dom, accel):
+    since = events.mark()
     dom.dom.create()
-    tap.ok('start: the payload runs', dom.wait_value(C.VE_OUT_LOOPS, 0) > 0)
+    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STARTED,
+                          libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED, since)
+    tap.ok('start: libvirt reports it booted, the payload runs',
+           came and dom.wait_value(C.VE_OUT_LOOPS, 0) > 0, said)
     errata = dom.qmp('x-query-kvm-errata')
     ids = {e['id']: e['status'] for e in errata}
     tap.ok('qemu-monitor-command x-query-kvm-errata lists the errata',
            'tsx-removed' in ids and 'cpuid-not-virtualized' in ids,
            f'got {errata!r}'[:500])
     tap.note('errata here: ' + ', '.join(f'{i} {s}' for i, s in ids.items()))
-    events = dom.qmp('x-query-vcpu-events')
+    vcpus = dom.qmp('x-query-vcpu-events')
     tap.ok('qemu-monitor-command x-query-vcpu-events: vCPU 0 with its '
-           'NMI state', len(events) == 1 and 'nmi' in events[0],
-           f'got {events!r}'[:500])
+           'NMI state', len(vcpus) == 1 and 'nmi' in vcpus[0],
+           f'got {vcpus!r}'[:500])
     tap.ok('qemu-monitor-command x-inject-mce: the guest handles it',
            dom.inject_mce(1) == 1)
 
@@ -232,28 +246,43 @@ def start_and_query(tap, dom, accel):
 def save_restore(tap, dom, workdir):
     path = os.path.join(workdir, 'saved')
     loops = dom.value(C.VE_OUT_LOOPS)
+    since = events.mark()
     dom.dom.save(path)
-    tap.ok('save: the domain is shut off', dom.state() == 'shut off',
-           dom.state())
+    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                          libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED, since)
+    tap.ok('save: libvirt reports it stopped/saved, the domain is shut off',
+           came and dom.state() == 'shut off', f'{dom.state()}; {said}')
+    since = events.mark()
     restore(path)
+    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STARTED,
+                          libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED, since)
     dom.wait_value(C.VE_OUT_LOOPS, loops)
-    tap.ok('restore: the guest goes on where it was (loop counter, '
-           'machine checks handled)',
-           dom.value(C.VE_OUT_MC_HANDLED) == 1 and dom.state() == 'running')
+    tap.ok('restore: libvirt reports it started/restored, the guest goes '
+           'on where it was (loop counter, machine checks handled)',
+           came and dom.value(C.VE_OUT_MC_HANDLED) == 1 and
+           dom.state() == 'running', said)
     os.unlink(path)
 
 
 def managedsave(tap, dom):
     loops = dom.value(C.VE_OUT_LOOPS)
+    since = events.mark()
     dom.dom.managedSave(0)
-    tap.ok('managedsave: shut off with a managed save image',
-           dom.state() == 'shut off' and dom.dom.hasManagedSaveImage(0),
-           dom.state())
+    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                          libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED, since)
+    tap.ok('managedsave: libvirt reports it stopped/saved, shut off with a '
+           'managed save image',
+           came and dom.state() == 'shut off' and
+           dom.dom.hasManagedSaveImage(0), f'{dom.state()}; {said}')
+    since = events.mark()
     dom.dom.create()
+    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STARTED,
+                          libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED, since)
     dom.wait_value(C.VE_OUT_LOOPS, loops)
-    tap.ok('start after managedsave: the guest goes on where it was',
-           dom.value(C.VE_OUT_MC_HANDLED) == 1 and
-           not dom.dom.hasManagedSaveImage(0))
+    tap.ok('start after managedsave: libvirt reports it started/restored, '
+           'the guest goes on where it was',
+           came and dom.value(C.VE_OUT_MC_HANDLED) == 1 and
+           not dom.dom.hasManagedSaveImage(0), said)
 
 
 def lacking_feature(tap, dom, workdir):
@@ -340,9 +369,11 @@ def in_namespace():
     accel = default_accel()
     virt = 'kvm' if accel == 'kvm' else 'qemu'
     tap.note(f'accelerator: {accel}')
-    global conn
+    global conn, events
+    start_event_loop()
     lv = Libvirt()
     conn = lv.conn
+    events = LifecycleEvents(conn)
     workdir = tempfile.mkdtemp(prefix='resilient-libvirt-work-')
     dom = Domain(conn, DOMAIN)
     try:
@@ -370,6 +401,7 @@ def in_namespace():
                 break
     finally:
         remove_domain(DOMAIN, libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+        events.close()
         lv.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return tap.done()
