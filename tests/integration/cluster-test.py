@@ -28,9 +28,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FORK_Q35, MC_BANK, MigrationFailed, Qemu,  # noqa: E402
-                     Tap, binary_or_skip_reason, inject_mce, kvm_usable,
-                     migrate, payload_args, poll, run_case, wait_count,
-                     wait_value)
+                     binary_or_skip_reason, inject_mce, kvm_usable, migrate,
+                     payload_args, poll, run_case, wait_count, wait_value)
+from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
 from netns import Ring  # noqa: E402
 
@@ -119,7 +119,7 @@ def odd_destination(tap, ring, start, cur, nxt, accel):
     except MigrationFailed as e:
         error = str(e)
     if error is not None:
-        dst.proc.wait(30)       # it exits once it has refused
+        dst.wait_exit(30)       # it exits once it has refused
     said = dst.stderr()
     tap.ok(f'{accel}: destination without {MISSING} refuses the guest, '
            'naming the feature',

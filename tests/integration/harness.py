@@ -2,9 +2,9 @@
 qemu-resilient integration tests: the shared harness
 
 QEMU processes of any build (the fork, vanilla 10.2.2, Debian's packaged
-QEMU) running a guest payload, driven over QMP only -- the interface
-libvirt and cluster managers use -- and reporting in TAP, which
-scripts/check.py counts.
+QEMU) running a guest payload, launched by QEMU's own QEMUMachine and
+driven over QMP only -- the interface libvirt and cluster managers use.
+The checks' TAP is tap.py's.
 
 Copyright (c) 2026 qemu-resilient authors
 
@@ -15,8 +15,6 @@ import asyncio
 import atexit
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 import traceback
@@ -26,10 +24,12 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.realpath(__file__)))), 'build', 'src', 'python'))
 # pylint: disable=wrong-import-position
+from qemu.machine import QEMUMachine  # noqa: E402
+from qemu.machine.machine import (AbnormalShutdown,  # noqa: E402
+                                  QEMUMachineError, VMLaunchFailure)
 from qemu.qmp import ExecuteError  # noqa: E402
 from qemu.qmp.protocol import StateError  # noqa: E402
 from qemu.qmp.qmp_client import ExecInterruptedError  # noqa: E402
-from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
 # The payloads' mailbox and slot numbers, from their C headers
 from payload_layout import (C, PAYLOADS, exception_count_addr,  # noqa: E402
                             input_addr, value_addr)
@@ -108,123 +108,82 @@ class QMPError(Exception):
         self.desc = desc
 
 
-class QMP:
-    """QEMU's own QMP client (python/qemu of the merged tree) on a
-    connected socket, keeping the events it has seen until asked."""
-
-    def __init__(self, sock):
-        self.mon = QEMUMonitorProtocol(sock)
-        self.events = []
-        self.greeting = self.mon.connect(negotiate=True)
-
-    def _gather(self):
-        self.events += self.mon.get_events()
-
-    def command(self, cmd, **args):
-        try:
-            return self.mon.cmd(cmd, **args)
-        except ExecuteError as e:
-            raise QMPError(cmd, str(e)) from None
-        except (ExecInterruptedError, StateError, ConnectionError) as e:
-            raise EOFError(f'QMP: {e}') from None
-        finally:
-            self._gather()
-
-    def wait_event(self, name, timeout=TIMEOUT, match=None):
-        """The first event @name (whose data @match accepts), kept or new."""
-        deadline = time.monotonic() + timeout
-        self._gather()
-        while True:
-            for i, ev in enumerate(self.events):
-                if ev['event'] == name and (not match or
-                                            match(ev.get('data', {}))):
-                    return self.events.pop(i)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f'no {name} event in {timeout} s')
-            try:
-                ev = self.mon.pull_event(wait=float(left))
-            except asyncio.TimeoutError:
-                continue
-            if ev:
-                self.events.append(ev)
-
-    def close(self):
-        # After 'quit' QEMU has hung up: the client reports that EOF here
-        try:
-            self.mon.close()
-        except (EOFError, ConnectionError):
-            pass
-
-
-# Processes not quit yet: killed at exit, so that a failed check cannot
-# leave a QEMU (or a namespace's) running behind the test.
+# Machines not shut down yet: killed at exit, so that a failed check
+# cannot leave a QEMU (or a namespace's) running behind the test.
 _running = set()
 
 
 @atexit.register
 def _kill_leftovers():
-    for proc in list(_running):
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    for machine in list(_running):
+        machine.kill()
 
 
 class Qemu:
-    """One QEMU process, its QMP socket in a private directory."""
+    """One QEMU process, launched and spoken to by QEMU's own QEMUMachine
+    (python/qemu of the merged tree), its files in a private directory.
+    @prefix runs it through a wrapper (ip netns exec ...)."""
 
     def __init__(self, binary, args, prefix=(), name='qemu'):
         self.dir = tempfile.mkdtemp(prefix=f'resilient-{name}-')
         self.name = name
         self.binary = binary
-        path = os.path.join(self.dir, 'qmp')
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-        self.stderr_path = os.path.join(self.dir, 'stderr')
-        self.argv = list(prefix) + [binary, '-nodefaults', '-display', 'none',
-                                    '-qmp', 'unix:' + path] + list(args)
-        with open(self.stderr_path, 'w') as err:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                         stdout=err, stderr=err)
-        _running.add(self.proc)
-        srv.settimeout(1)
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                conn = srv.accept()[0]
-                break
-            except socket.timeout:
-                if self.proc.poll() is not None or \
-                        time.monotonic() > deadline:
-                    srv.close()
-                    raise RuntimeError(f'{name} did not start: '
-                                       f'{self.stderr().strip()}')
-        srv.close()
-        conn.settimeout(None)
+        self.machine = QEMUMachine(binary, ['-nodefaults'] + list(args),
+                                   wrapper=list(prefix), name=name,
+                                   base_temp_dir=self.dir, log_dir=self.dir,
+                                   qmp_timer=TIMEOUT)
+        # QEMU's stdout and stderr, kept after it exits
+        self.log_path = os.path.join(self.dir, name + '.log')
         try:
-            self.qmp = QMP(conn)
-        except (EOFError, OSError, TimeoutError) as e:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError(f'{name} did not start ({e}): '
-                               f'{self.stderr().strip()}')
+            self.machine.launch()
+        except VMLaunchFailure as e:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise RuntimeError(f'{name} did not start: '
+                               f'{(e.output or "").strip()}') from None
+        _running.add(self.machine)
 
     def stderr(self):
-        with open(self.stderr_path) as f:
+        """What QEMU has printed so far."""
+        with open(self.log_path, errors='replace') as f:
             return f.read()
 
     def command(self, cmd, **args):
         try:
-            return self.qmp.command(cmd, **args)
-        except EOFError:
-            self.proc.wait(10)
-            raise EOFError(f'{self.name} exited ({self.proc.returncode}) '
-                           f'during {cmd}: {self.stderr().strip()}')
+            return self.machine.cmd(cmd, args_dict=args)
+        except ExecuteError as e:
+            raise QMPError(cmd, str(e)) from None
+        except (ExecInterruptedError, StateError, ConnectionError,
+                EOFError, QEMUMachineError) as e:
+            self.wait_exit(10)
+            raise EOFError(f'{self.name} exited '
+                           f'({self.machine.exitcode()}) during {cmd} '
+                           f'({e}): {self.stderr().strip()}') from None
+
+    def wait_event(self, name, timeout=TIMEOUT, *matches):
+        """The first event @name, kept or new, whose data has all of one of
+        @matches (QEMUMachine.event_match: {'status': 'completed'})."""
+        try:
+            return self.machine.events_wait(
+                [(name, {'data': m}) for m in matches] or [(name, None)],
+                timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f'{self.name}: no {name} event in '
+                               f'{timeout} s') from None
+
+    def discard_events(self):
+        """Forget the events QEMU has sent so far."""
+        self.machine.get_qmp_events()
+
+    def migration_end(self, timeout=TIMEOUT):
+        """The MIGRATION event that ends a migration, this side."""
+        return self.wait_event('MIGRATION', timeout,
+                               *({'status': s} for s in
+                                 ('completed', 'failed', 'cancelled')))
 
     def has_command(self, name):
         if not hasattr(self, '_commands'):
-            self._commands = {c['name'] for c in self.command('query-commands')}
+            self._commands = {c['name']
+                              for c in self.command('query-commands')}
         return name in self._commands
 
     def hmp(self, line):
@@ -253,7 +212,11 @@ class Qemu:
         return self.command('query-status')['status']
 
     def alive(self):
-        return self.proc.poll() is None
+        return self.machine.is_running()
+
+    @property
+    def pid(self):
+        return self.machine.get_pid()
 
     def wait_loops_beyond(self, count, timeout=TIMEOUT):
         """Wait until the payload's loop counter passes @count: it runs."""
@@ -261,20 +224,21 @@ class Qemu:
                     lambda now: now > count,
                     f'{self.name}: guest loop counter', timeout)
 
+    def wait_exit(self, timeout):
+        """Wait for QEMU to exit by itself; kill it after @timeout s."""
+        try:
+            self.machine.wait(timeout)
+        except AbnormalShutdown:
+            pass
+        _running.discard(self.machine)
+
     def quit(self):
-        """Quit (QMP), or kill what does not; remove the socket dir."""
-        if self.alive():
-            try:
-                self.command('quit')
-            except (EOFError, OSError, TimeoutError):
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.qmp.close()
-        _running.discard(self.proc)
+        """Quit (QMP), or kill what does not; remove the private dir."""
+        try:
+            self.machine.shutdown(timeout=10)
+        except AbnormalShutdown:
+            pass
+        _running.discard(self.machine)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -292,51 +256,18 @@ def migrate(src, dst, uri, timeout=TIMEOUT):
                                 {'capability': 'return-path',
                                  'state': True}])
     # A source that arrived by migration still holds that one's events.
-    src.qmp.events = [e for e in src.qmp.events if e['event'] != 'MIGRATION']
+    src.discard_events()
     src.command('migrate', uri=uri)
-    ev = src.qmp.wait_event('MIGRATION', timeout,
-                            lambda d: d['status'] in ('completed', 'failed',
-                                                      'cancelled'))
+    ev = src.migration_end(timeout)
     info = src.command('query-migrate')
     if ev['data']['status'] != 'completed':
         raise MigrationFailed(info.get('error-desc', ev['data']['status']))
-    dst.qmp.wait_event('RESUME', timeout)
+    dst.wait_event('RESUME', timeout)
     return info
 
 
 class MigrationFailed(Exception):
     pass
-
-
-class Tap:
-    """TAP output: one line per check, a plan at the end."""
-
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, name, cond=True, why=''):
-        self.n += 1
-        if cond:
-            print(f'ok {self.n} - {name}', flush=True)
-        else:
-            self.failed += 1
-            print(f'not ok {self.n} - {name}', flush=True)
-            for line in str(why).splitlines():
-                print(f'# {line}', flush=True)
-        return cond
-
-    def skip(self, name, why):
-        self.n += 1
-        print(f'ok {self.n} - {name} # SKIP {why}', flush=True)
-
-    def note(self, text):
-        for line in str(text).splitlines():
-            print(f'# {line}', flush=True)
-
-    def done(self):
-        print(f'1..{self.n}', flush=True)
-        return 1 if self.failed else 0
 
 
 def run_case(tap, name, fn, *args):

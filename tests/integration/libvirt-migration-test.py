@@ -38,8 +38,9 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Tap, binary_or_skip_reason, default_accel,  # noqa: E402
-                     poll, run_case, wait_count)
+from harness import (binary_or_skip_reason, default_accel, poll,  # noqa: E402
+                     run_case, wait_count)
+from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             LifecycleEvents, define, domain_xml,

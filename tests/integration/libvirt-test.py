@@ -43,8 +43,9 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_I440FX, FORK_Q35, Qemu, Tap,  # noqa: E402
+from harness import (FORK_I440FX, FORK_Q35, Qemu,  # noqa: E402
                      binary_or_skip_reason, default_accel, Skip, run_case)
+from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
 from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
                             LifecycleEvents, define as define_in,

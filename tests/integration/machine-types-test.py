@@ -28,9 +28,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_I440FX, FORK_Q35, MC_BANK, TIMEOUT,  # noqa: E402
-                     TOP, Qemu, Skip, Tap, binary_or_skip_reason, kvm_usable,
+from harness import (FORK_I440FX, FORK_Q35, MC_BANK,  # noqa: E402
+                     TOP, Qemu, Skip, binary_or_skip_reason, kvm_usable,
                      payload_args, poll, run_case)
+from tap import Tap  # noqa: E402
 from payload_layout import C, field_addr, value_addr  # noqa: E402
 
 UPSTREAM = ['pc-q35-10.2', 'pc-i440fx-10.2', 'pc-q35-10.1']
@@ -178,7 +179,7 @@ def save(build, machine, path, accel):
                              '-cpu', 'EPYC-v5'] +
              payload_args(inputs={C.VE_IN_MC_BANK: MC_BANK}), name=build)
     try:
-        poll(lambda: q.value(2) & 0xffffffff, lambda n: n > 0,
+        poll(lambda: q.value(C.VE_OUT_LOOPS) & 0xffffffff, lambda n: n > 0,
              f'{build}: guest loop counter')
         out = q.hmp(f'mce 0 {MC_BANK} {DEFERRED_STATUS:#x} 0 0x5000 0')
         if out.strip():
@@ -188,8 +189,7 @@ def save(build, machine, path, accel):
         q.command('migrate-set-capabilities',
                   capabilities=[{'capability': 'events', 'state': True}])
         q.command('migrate', uri=f'file:{path}')
-        q.qmp.wait_event('MIGRATION', TIMEOUT,
-                         lambda d: d['status'] in ('completed', 'failed'))
+        q.migration_end()
         status = q.command('query-migrate')['status']
         if status != 'completed':
             raise RuntimeError(f'{build}: save {status}')

@@ -27,10 +27,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_I440FX, FORK_Q35, MC_BANK, TIMEOUT,  # noqa: E402
-                     MigrationFailed, Qemu, Skip, Tap, binary_or_skip_reason,
+from harness import (FORK_I440FX, FORK_Q35, MC_BANK,  # noqa: E402
+                     MigrationFailed, Qemu, Skip, binary_or_skip_reason,
                      default_accel, inject_mce, migrate, payload_args,
                      run_case, wait_value)
+from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
 
 
@@ -65,7 +66,7 @@ def move(tap, label, src_build, dst_build, machine, dst_machine=None,
         running_with_mce(tap, src, label, 0)
         uri = 'unix:' + os.path.join(src.dir, 'migrate')
         dst = start(dst_build, dst_machine or machine, incoming=uri)
-        before = src.value(2)
+        before = src.value(C.VE_OUT_LOOPS)
         try:
             info = migrate(src, dst, uri)
             error = None
@@ -85,14 +86,14 @@ def move(tap, label, src_build, dst_build, machine, dst_machine=None,
             if not tap.ok(f'{label}: {src_build} -> {dst_build} is refused',
                           error is not None, 'the migration completed'):
                 return
-            dst.proc.wait(30)
+            dst.wait_exit(30)
             said = dst.stderr().strip().splitlines()
             tap.note(f'{label}: destination said: {said[-2:]}')
             if dst_machine:
                 tap.ok(f'{label}: the destination names both machine types',
                        f"Machine type received is '{machine}' and local is "
                        f"'{dst_machine}'" in dst.stderr(), '\n'.join(said))
-            src.wait_loops_beyond(src.value(2))
+            src.wait_loops_beyond(src.value(C.VE_OUT_LOOPS))
             running_with_mce(tap, src, label + ' (source after refusal)', 1)
     finally:
         src.quit()
@@ -112,20 +113,17 @@ def save_restore(tap, label, src_build, dst_build, machine):
         src.command('migrate-set-capabilities',
                     capabilities=[{'capability': 'events', 'state': True}])
         src.command('migrate', uri='file:' + path)
-        src.qmp.wait_event('MIGRATION', TIMEOUT,
-                           lambda d: d['status'] in ('completed', 'failed'))
+        src.migration_end()
         if not tap.ok(f'{label}: saved on {src_build}',
                       src.command('query-migrate')['status'] == 'completed',
                       src.command('query-migrate').get('error-desc')):
             return
-        before = src.value(2)
+        before = src.value(C.VE_OUT_LOOPS)
         dst = start(dst_build, machine, incoming='defer')
         dst.command('migrate-set-capabilities',
                     capabilities=[{'capability': 'events', 'state': True}])
         dst.command('migrate-incoming', uri='file:' + path)
-        ev = dst.qmp.wait_event('MIGRATION', TIMEOUT,
-                                lambda d: d['status'] in ('completed',
-                                                          'failed'))
+        ev = dst.migration_end()
         if not tap.ok(f'{label}: restored on {dst_build}',
                       ev['data']['status'] == 'completed',
                       dst.stderr()):

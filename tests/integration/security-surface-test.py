@@ -21,8 +21,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FORK_Q35, MC_BANK, MC_STATUS, QMPError,  # noqa: E402
-                     Qemu, Tap, binary_or_skip_reason, default_accel, mce_args,
+                     Qemu, binary_or_skip_reason, default_accel, mce_args,
                      payload_args)
+from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
 
 MiB = 1 << 20

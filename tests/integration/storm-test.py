@@ -39,9 +39,10 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (FORK_Q35, MC_BANK, TOP, QMPError, Qemu, Tap,  # noqa: E402
+from harness import (FORK_Q35, MC_BANK, TOP, QMPError, Qemu,  # noqa: E402
                      binary_or_skip_reason, default_accel, inject_mce,
                      payload_args, run_case, wait_count, wait_value)
+from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
 
 SCALE = max(1, int(os.environ.get('STORM_SCALE', 1)))
@@ -54,7 +55,7 @@ RAM_GPA = 0x400000      # above the payload and its mailbox
 
 
 def rss(q):
-    with open(f'/proc/{q.proc.pid}/status') as f:
+    with open(f'/proc/{q.pid}/status') as f:
         for line in f:
             if line.startswith('VmRSS:'):
                 return int(line.split()[1]) << 10
@@ -92,8 +93,7 @@ def memory_error_storm(tap, q):
     # x-inject-mce sends MEMORY_FAILURE too: drop those (QMP keeps order,
     # so after this reply none of them is still on the way).
     q.command('query-status')
-    q.qmp.events = [e for e in q.qmp.events
-                    if e['event'] != 'MEMORY_FAILURE']
+    q.discard_events()
     before = rss(q)
     t0 = time.monotonic()
     errors = []
@@ -105,7 +105,7 @@ def memory_error_storm(tap, q):
             errors.append(e.desc)
     actions = {}
     for _ in range(n - len(errors)):
-        ev = q.qmp.wait_event('MEMORY_FAILURE')
+        ev = q.wait_event('MEMORY_FAILURE')
         act = ev['data']['action']
         actions[act] = actions.get(act, 0) + 1
     tap.note(f'memory-error: {n} in {time.monotonic() - t0:.1f} s; '
