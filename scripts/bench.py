@@ -62,98 +62,46 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, 'build', 'src', 'python'))
 # pylint: disable=wrong-import-position
 from qemu.qmp.legacy import QEMUMonitorProtocol  # noqa: E402
-# The payloads' mailbox and slot numbers, from their C headers
+# The integration tests' QEMU on QEMUMachine, and the payloads' mailbox
+# and slot numbers from their C headers
 sys.path.insert(0, os.path.join(TOP, 'tests', 'integration'))
-from payload_layout import (C, PAYLOADS, exception_count_addr,  # noqa: E402
-                            field_addr, input_addr, value_addr)
+from harness import Qemu, payload_args, poll  # noqa: E402
+from payload_layout import C, field_addr  # noqa: E402
 BINARIES = {
     'fork': os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
 }
 
 
-class PayloadGuest:
-    """A payload run, driven over QMP and the qtest protocol."""
+class PayloadGuest(Qemu):
+    """A payload under @accel, on QEMU's own QEMUMachine (harness.Qemu),
+    stopped (-S) until 'cont', its mailbox @inputs ({slot: value}) set
+    at start-up."""
 
-    def __init__(self, binary, accel, payload, extra=()):
-        self.dir = tempfile.TemporaryDirectory()
-        socks = {}
-        for name in ('qmp', 'qtest'):
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            srv.bind(os.path.join(self.dir.name, name))
-            srv.listen(1)
-            srv.settimeout(60)
-            socks[name] = srv
-        self.proc = subprocess.Popen(
-            [binary, '-accel', accel, '-S', '-nodefaults', '-display', 'none',
-             '-action', 'reboot=shutdown,shutdown=pause',
-             '-bios', os.path.join(PAYLOADS, payload + '.bin'),
-             '-qmp', 'unix:' + os.path.join(self.dir.name, 'qmp'),
-             '-qtest', 'unix:' + os.path.join(self.dir.name, 'qtest')] +
-            list(extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.qmp = QEMUMonitorProtocol(socks['qmp'].accept()[0])
-        self.qtest = socks['qtest'].accept()[0].makefile('rwb')
-        for srv in socks.values():
-            srv.close()
-        self.events = []
-        self.qmp.connect(negotiate=True)
-
-    def command(self, cmd, **args):
-        try:
-            return self.qmp.cmd(cmd, **args)
-        finally:
-            self.events += self.qmp.get_events()   # kept for wait_event()
-
-    def wait_event(self, name, match=lambda data: True):
-        while True:
-            for i, msg in enumerate(self.events):
-                if msg.get('event') == name and match(msg.get('data', {})):
-                    return self.events.pop(i)
-            self.events.append(self.qmp.pull_event(wait=True))
-
-    def migration_done(self):
-        """Wait for the MIGRATION event that ends a migration."""
-        msg = self.wait_event('MIGRATION', lambda d: d['status'] in
-                              ('completed', 'failed', 'cancelled'))
-        if msg['data']['status'] != 'completed':
-            raise RuntimeError(f'migration {msg["data"]["status"]}')
-
-    def _qtest(self, line):
-        self.qtest.write(line.encode() + b'\n')
-        self.qtest.flush()
-        reply = self.qtest.readline().decode().split()
-        if reply[0] != 'OK':
-            raise RuntimeError(f'qtest {line}: {reply}')
-        return reply
-
-    def write_input(self, index, value):
-        self._qtest(f'writeq {input_addr(index):#x} {value:#x}')
-
-    def readl(self, addr):
-        return int(self._qtest(f'readl {addr:#x}')[1], 16)
-
-    def value(self, index):
-        return int(self._qtest(f'readq {value_addr(index):#x}')[1], 16)
+    def __init__(self, binary, accel, payload, extra=(), inputs=None):
+        super().__init__(binary, ['-accel', accel, '-S', '-action',
+                                  'reboot=shutdown,shutdown=pause'] +
+                         payload_args(payload, inputs) + list(extra),
+                         name=payload)
 
     def finished(self):
         """Whether the payload ran to its end (the mailbox says DONE)."""
-        return self.readl(field_addr('magic')) == C.GUEST_PAYLOAD_MAGIC_DONE
+        return (self.read_u32(field_addr('magic')) ==
+                C.GUEST_PAYLOAD_MAGIC_DONE)
 
     def wait_checkpoint(self, n):
-        deadline = time.monotonic() + 60
-        while self.readl(field_addr('checkpoint')) < n:
-            if time.monotonic() > deadline:
-                raise RuntimeError('payload never reached its checkpoint')
-            time.sleep(0.001)
+        poll(lambda: self.read_u32(field_addr('checkpoint')),
+             lambda now: now >= n, f'{self.name}: checkpoint {n}')
+
+    def migration_done(self):
+        """Wait for the MIGRATION event that ends a migration."""
+        status = self.migration_end()['data']['status']
+        if status != 'completed':
+            raise RuntimeError(f'migration {status}')
 
     def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        try:
-            self.qmp.close()
-        except (EOFError, ConnectionError):
-            pass
-        self.dir.cleanup()
+        self.quit()
+
 
 
 SMCA_BANK = 9
@@ -166,12 +114,11 @@ def msr_cost(binary, accel, msrs, writes=0, iterations=20000):
     """TSC ticks per access of each of the two @msrs (msr-timing payload;
     bit i of @writes: write MSR i instead of reading it)."""
     g = PayloadGuest(binary, accel, 'msr-timing',
-                     ['-cpu', 'qemu64,vendor=AuthenticAMD'])
+                     ['-cpu', 'qemu64,vendor=AuthenticAMD'],
+                     {C.MSRTIME_IN_MSR0: msrs[0], C.MSRTIME_IN_MSR1: msrs[1],
+                      C.MSRTIME_IN_COUNT: iterations,
+                      C.MSRTIME_IN_WRITES: writes})
     try:
-        g.write_input(C.MSRTIME_IN_MSR0, msrs[0])
-        g.write_input(C.MSRTIME_IN_MSR1, msrs[1])
-        g.write_input(C.MSRTIME_IN_COUNT, iterations)
-        g.write_input(C.MSRTIME_IN_WRITES, writes)
         g.command('cont')
         g.wait_event('SHUTDOWN')
         if not g.finished():
@@ -216,10 +163,10 @@ def ar_to_handler(accel, runs):
     samples = []
     for _ in range(runs):
         g = PayloadGuest(BINARIES['fork'], accel, 'memory-error',
-                         ['-cpu', 'qemu64,vendor=AuthenticAMD'])
+                         ['-cpu', 'qemu64,vendor=AuthenticAMD'],
+                         {C.MEMERR_IN_MODE: C.MEMERR_MODE_MC,
+                          C.MEMERR_IN_BANK: SMCA_BANK})
         try:
-            g.write_input(C.MEMERR_IN_MODE, C.MEMERR_MODE_MC)
-            g.write_input(C.MEMERR_IN_BANK, SMCA_BANK)
             g.command('cont')
             g.wait_checkpoint(C.MEMERR_CP_READY)
             t0 = time.perf_counter()
@@ -245,10 +192,8 @@ def ao_to_run_end(accel, payload, inputs, ready):
     has the error."""
     g = PayloadGuest(BINARIES['fork'], accel, payload,
                      ['-cpu', 'qemu64,vendor=AuthenticAMD,'
-                      'x-amd-deferred-interrupt=on'])
+                      'x-amd-deferred-interrupt=on'], dict(inputs))
     try:
-        for index, value in inputs:
-            g.write_input(index, value)
         g.command('cont')
         g.wait_checkpoint(ready)
         t0 = time.perf_counter()
@@ -258,7 +203,7 @@ def ao_to_run_end(accel, payload, inputs, ready):
         if not g.finished():
             raise RuntimeError(f'{payload} payload did not finish')
         if payload == 'deferred-interrupt' and \
-                g.readl(exception_count_addr(DEFERRED_VECTOR)) != 1:
+                g.exception_count(DEFERRED_VECTOR) != 1:
             raise RuntimeError('not ended by one deferred interrupt')
         return elapsed
     finally:
@@ -298,10 +243,9 @@ def pio_exit_rate(accel, runs, count):
     samples = {k: [] for k in BINARIES}
     for _ in range(runs):
         for name, binary in BINARIES.items():       # interleaved
-            g = PayloadGuest(binary, accel, 'pio-loop')
+            g = PayloadGuest(binary, accel, 'pio-loop', inputs={
+                C.PIOLOOP_IN_COUNT: count, C.PIOLOOP_IN_PORT: POST_PORT})
             try:
-                g.write_input(C.PIOLOOP_IN_COUNT, count)
-                g.write_input(C.PIOLOOP_IN_PORT, POST_PORT)
                 t0 = time.perf_counter()
                 g.command('cont')
                 g.wait_event('SHUTDOWN')
@@ -311,6 +255,10 @@ def pio_exit_rate(accel, runs, count):
             finally:
                 g.close()
     return medians(samples)
+
+
+# A callgrind run is slow: a few minutes at most
+CALLGRIND_TIMEOUT = 600
 
 
 def pio_instructions(accel):
@@ -328,14 +276,13 @@ def pio_instructions(accel):
             os.chmod(wrapper, 0o755)
             ir = {}
             for outs in (100000, 300000):
-                g = PayloadGuest(wrapper, accel, 'pio-loop')
+                g = PayloadGuest(wrapper, accel, 'pio-loop', inputs={
+                    C.PIOLOOP_IN_COUNT: outs, C.PIOLOOP_IN_PORT: POST_PORT})
                 try:
-                    g.write_input(C.PIOLOOP_IN_COUNT, outs)
-                    g.write_input(C.PIOLOOP_IN_PORT, POST_PORT)
                     g.command('cont')
-                    g.wait_event('SHUTDOWN')
+                    g.wait_event('SHUTDOWN', CALLGRIND_TIMEOUT)
                     g.command('quit')
-                    g.proc.wait(120)
+                    g.wait_exit(CALLGRIND_TIMEOUT)
                 finally:
                     g.close()
                 with open(out) as f:
@@ -356,12 +303,12 @@ DIRTY_BASE = 16 << 20
 
 def dirty_memory_guest(binary, accel, busy_bytes, extra=()):
     g = PayloadGuest(binary, accel, 'dirty-memory',
-                     MIGRATION_RAM + list(extra))
+                     MIGRATION_RAM + list(extra),
+                     {C.DIRTY_IN_BASE: DIRTY_BASE,
+                      C.DIRTY_IN_BYTES: busy_bytes})
     g.command('migrate-set-capabilities', capabilities=[
         {'capability': 'events', 'state': True}])
     if '-incoming' not in extra:
-        g.write_input(C.DIRTY_IN_BASE, DIRTY_BASE)
-        g.write_input(C.DIRTY_IN_BYTES, busy_bytes)
         g.command('cont')
         g.wait_checkpoint(C.DIRTY_CP_RUNNING)
     return g
