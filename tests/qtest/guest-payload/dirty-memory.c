@@ -17,8 +17,8 @@
 uint32_t payload_main(void)
 {
     /* volatile: every store must reach RAM, or nothing gets dirty */
-    volatile uint32_t *base =
-        (volatile uint32_t *)(uintptr_t)kit_input(DIRTY_IN_BASE);
+    volatile uint32_t *base = (volatile uint32_t *)(uintptr_t)
+                              kit_input(DIRTY_IN_BASE);
     uint32_t pages = kit_input(DIRTY_IN_BYTES) / 4096;
     uint32_t round = 0;
 
