@@ -42,11 +42,11 @@ from harness import (binary_or_skip_reason, default_accel, poll,  # noqa: E402
                      run_case, wait_count)
 from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
-from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
-                            LifecycleEvents, define, domain_xml,
+from libvirt_common import (Domain, Libvirt, LifecycleEvents,  # noqa: E402
+                            QEMU_NS, cannot_run, define, domain_xml,
                             ensure_accounts, library_version, libvirt,
-                            missing, private_path, quiet_errors,
-                            remove_domain, start_event_loop)
+                            private_path, quiet_errors, remove_domain,
+                            start_event_loop)
 from netns import Ring  # noqa: E402
 
 HOSTS = 2
@@ -283,14 +283,13 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == '--host':
         return host_daemon(sys.argv[2], sys.argv[3])
     tap = Tap()
-    fork, why = binary_or_skip_reason('fork')
-    if os.geteuid() != 0:
-        why = 'network namespaces and libvirtd need root'
-    why = why or missing(('libvirtd', 'virtlogd', 'ip'),
-                         'libvirt-daemon libvirt-daemon-driver-qemu iproute2')
+    why = cannot_run('network namespaces and libvirtd',
+                     ('libvirtd', 'virtlogd', 'ip'),
+                     'libvirt-daemon libvirt-daemon-driver-qemu iproute2')
     if why:
         tap.skip('libvirt migrates fork guests between hosts', why)
         return tap.done()
+    fork, _ = binary_or_skip_reason('fork')
     os.environ['PATH'] += ':/usr/sbin:/sbin'
     ensure_accounts()
     quiet_errors()

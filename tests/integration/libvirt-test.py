@@ -47,10 +47,10 @@ from harness import (FORK_I440FX, FORK_Q35, Qemu,  # noqa: E402
                      binary_or_skip_reason, default_accel, Skip, run_case)
 from tap import Tap  # noqa: E402
 from payload_layout import C  # noqa: E402
-from libvirt_common import (QEMU_NS, Domain, Libvirt,  # noqa: E402
-                            LifecycleEvents, define as define_in,
+from libvirt_common import (Domain, Libvirt, LifecycleEvents,  # noqa: E402
+                            QEMU_NS, cannot_run, define as define_in,
                             domain_xml, ensure_accounts, library_version,
-                            libvirt, missing, remove_domain as remove_in,
+                            libvirt, remove_domain as remove_in,
                             start_event_loop)
 
 DOMAIN = 'resilient-payload'
@@ -216,18 +216,29 @@ def without_acpi(tap, fork, virt, accel, workdir):
         remove_domain(dom.name)
 
 
-def reported(dom, event, detail, since):
-    """Whether libvirt sent lifecycle event @event/@detail of @dom after
-    mark @since, and a note of what it sent."""
+def reported(dom, action, event, detail):
+    """Do @action; whether libvirt then sent lifecycle event
+    @event/@detail of @dom, and a note of all it sent meanwhile."""
+    since = events.mark()
+    action()
     came = events.wait(dom.name, event, detail)
     return came, f'events: {events.seen(dom.name, since)}'
 
 
+def stopped_saved(dom, action):
+    return reported(dom, action, libvirt.VIR_DOMAIN_EVENT_STOPPED,
+                    libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED)
+
+
+def started_restored(dom, action):
+    return reported(dom, action, libvirt.VIR_DOMAIN_EVENT_STARTED,
+                    libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+
+
 def start_and_query(tap, dom, accel):
-    since = events.mark()
-    dom.dom.create()
-    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STARTED,
-                          libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED, since)
+    came, said = reported(dom, dom.dom.create,
+                          libvirt.VIR_DOMAIN_EVENT_STARTED,
+                          libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED)
     tap.ok('start: libvirt reports it booted, the payload runs',
            came and dom.wait_value(C.VE_OUT_LOOPS, 0) > 0, said)
     errata = dom.qmp('x-query-kvm-errata')
@@ -247,16 +258,10 @@ def start_and_query(tap, dom, accel):
 def save_restore(tap, dom, workdir):
     path = os.path.join(workdir, 'saved')
     loops = dom.value(C.VE_OUT_LOOPS)
-    since = events.mark()
-    dom.dom.save(path)
-    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STOPPED,
-                          libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED, since)
+    came, said = stopped_saved(dom, lambda: dom.dom.save(path))
     tap.ok('save: libvirt reports it stopped/saved, the domain is shut off',
            came and dom.state() == 'shut off', f'{dom.state()}; {said}')
-    since = events.mark()
-    restore(path)
-    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STARTED,
-                          libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED, since)
+    came, said = started_restored(dom, lambda: restore(path))
     dom.wait_value(C.VE_OUT_LOOPS, loops)
     tap.ok('restore: libvirt reports it started/restored, the guest goes '
            'on where it was (loop counter, machine checks handled)',
@@ -267,18 +272,12 @@ def save_restore(tap, dom, workdir):
 
 def managedsave(tap, dom):
     loops = dom.value(C.VE_OUT_LOOPS)
-    since = events.mark()
-    dom.dom.managedSave(0)
-    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STOPPED,
-                          libvirt.VIR_DOMAIN_EVENT_STOPPED_SAVED, since)
+    came, said = stopped_saved(dom, dom.dom.managedSave)
     tap.ok('managedsave: libvirt reports it stopped/saved, shut off with a '
            'managed save image',
            came and dom.state() == 'shut off' and
            dom.dom.hasManagedSaveImage(0), f'{dom.state()}; {said}')
-    since = events.mark()
-    dom.dom.create()
-    came, said = reported(dom, libvirt.VIR_DOMAIN_EVENT_STARTED,
-                          libvirt.VIR_DOMAIN_EVENT_STARTED_RESTORED, since)
+    came, said = started_restored(dom, dom.dom.create)
     dom.wait_value(C.VE_OUT_LOOPS, loops)
     tap.ok('start after managedsave: libvirt reports it started/restored, '
            'the guest goes on where it was',
@@ -411,12 +410,9 @@ def in_namespace():
 def main():
     if os.environ.get('RESILIENT_LIBVIRT_PRIVATE') == '1':
         return in_namespace()
-    why = ''
-    fork, why = binary_or_skip_reason('fork')
-    if os.geteuid() != 0:
-        why = 'libvirtd and its private mounts need root'
-    why = why or missing(('libvirtd', 'virtlogd', 'unshare'),
-                         'libvirt-daemon libvirt-daemon-driver-qemu')
+    why = cannot_run('libvirtd and its private mounts',
+                     ('libvirtd', 'virtlogd', 'unshare'),
+                     'libvirt-daemon libvirt-daemon-driver-qemu')
     if why:
         tap = Tap()
         tap.skip('libvirt drives the fork', why)

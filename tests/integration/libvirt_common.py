@@ -23,7 +23,8 @@ try:
 except ImportError:         # the tests skip, saying what to install
     libvirt = None
 
-from harness import MC_BANK, TIMEOUT, mce_args, poll  # noqa: E402
+from harness import (MC_BANK, TIMEOUT, binary_or_skip_reason,  # noqa: E402
+                     mce_args, poll)
 from payload_layout import (C, PAYLOADS, exception_count_addr,  # noqa: E402
                             input_addr, value_addr)
 
@@ -108,6 +109,13 @@ def ensure_accounts():
                         '-G', 'kvm', 'libvirt-qemu'], check=True)
 
 
+def cannot_run(root_for, tools, packages):
+    """Why a libvirt test cannot run here (it needs root for @root_for,
+    the fork built, @tools from @packages, the bindings), or ''."""
+    _, why = binary_or_skip_reason('fork')
+    if not why and os.geteuid() != 0:
+        why = f'{root_for} need root'
+    return why or missing(tools, packages)
 
 
 def missing(tools, packages):
