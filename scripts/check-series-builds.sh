@@ -27,11 +27,7 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP} CCACHE_NOHASHDIR=1
 root=$BUILD_ROOT/series-builds
 src=$root/src
 log=$root/log
-[ -d "$SRC_TREE/.git" ] || "$TOP/scripts/prepare-tree.sh"
-git -C "$SRC_TREE" worktree remove --force "$src" 2>/dev/null || rm -rf "$src"
-git -C "$SRC_TREE" worktree prune
-mkdir -p "$root"
-git -C "$SRC_TREE" worktree add -q --detach "$src" "$BASE_TAG"
+scratch_worktree "$src"
 link_overlay "$src"
 : > "$log"
 

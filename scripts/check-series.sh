@@ -4,11 +4,8 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-[ -d "$SRC_TREE/.git" ] || "$TOP/scripts/prepare-tree.sh"
 scratch=$BUILD_ROOT/series-check
-git -C "$SRC_TREE" worktree remove --force "$scratch" 2>/dev/null || rm -rf "$scratch"
-git -C "$SRC_TREE" worktree prune
-git -C "$SRC_TREE" worktree add -q --detach "$scratch" "$BASE_TAG"
+scratch_worktree "$scratch"
 trap 'git -C "$SRC_TREE" worktree remove --force "$scratch"' EXIT
 
 n=0

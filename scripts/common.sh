@@ -49,6 +49,17 @@ debian_mirror() {
     echo "$mirror"
 }
 
+# A fresh worktree of build/src at DIR, detached at the pinned upstream:
+# the place where a script applies the series without touching build/src.
+scratch_worktree() {
+    local dir=$1
+    [ -d "$SRC_TREE/.git" ] || "$TOP/scripts/prepare-tree.sh"
+    git -C "$SRC_TREE" worktree remove --force "$dir" 2>/dev/null || rm -rf "$dir"
+    git -C "$SRC_TREE" worktree prune
+    mkdir -p "$(dirname "$dir")"
+    git -C "$SRC_TREE" worktree add -q --detach "$dir" "$BASE_TAG"
+}
+
 # Link the overlay files of this repository into the merged tree $1 (and
 # drop links to overlay files that are gone), so that edits land here.
 link_overlay() {
