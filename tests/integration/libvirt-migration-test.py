@@ -12,14 +12,17 @@ would, and lets libvirt do the moves:
   host1 -> host0, by managed (migrate3, this client in charge) and
   peer-to-peer (migrateToURI3, the source's libvirtd in charge) live
   migration in turn; before each move an NMI and a machine check are
-  injected; after each the guest runs on its destination with every
+  injected; after each libvirt's lifecycle events say the guest moved
+  (stopped/migrated on the source, resumed/migrated on the
+  destination), and it runs on its destination with every
   machine check handled once, and at the end the NMIs are as the
   architecture says (the payload does not IRET here: the first taken,
   one of the others pending);
 - a destination whose vCPU lacks a feature the guest saw (mca, which its
   #MC handler uses; -global x86_64-cpu.mca=off in the destination XML)
   is refused by the fork's guard, naming the feature, and the guest
-  keeps running on its source;
+  keeps running on its source (the destination's libvirt reports
+  stopped/failed, the source's never stopped);
 - a guest on the upstream pc-q35-10.2 moves from a fork host to a host
   where its <emulator> is vanilla QEMU 10.2.2, and back.
 

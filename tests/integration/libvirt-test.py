@@ -13,7 +13,8 @@ whose firmware is the vcpu-events payload (KVM where usable, else TCG):
   stores pc-q35-10.2-resilient1;
 - start; qemu-monitor-command with x-query-kvm-errata,
   x-query-vcpu-events, x-inject-mce and x-inject-memory-error;
-- save/restore and managedsave/start with the guest's counters intact;
+- save/restore and managedsave/start with the guest's counters intact,
+  each step confirmed by the lifecycle event libvirt sends for it;
 - the TSX-update scenario: a guest saved with a CPU feature (mca, which
   its #MC handler uses) restored on a vCPU lacking it is refused by the
   fork with the feature named, the save file unchanged, and restoring
