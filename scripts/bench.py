@@ -103,7 +103,6 @@ class PayloadGuest(Qemu):
         self.quit()
 
 
-
 SMCA_BANK = 9
 MSR_SMCA_DESTAT = 0xc0002098       # MCA_DESTAT of bank 9, emulated by the fork
 MSR_CORE_THREAD_COUNT = 0x35       # handled in QEMU by vanilla too

@@ -20,7 +20,8 @@ REFERENCE = 'target/i386/mce-smca.c'
 
 # Included by cpu.h where MCE_BANKS_DEF, which sizes its state, is defined.
 EXPECTED_PARTIAL = {
-    'target/i386/mce-smca.h': 'sized by cpu.h\'s MCE_BANKS_DEF; cpu.h includes it',
+    'target/i386/mce-smca.h':
+        "sized by cpu.h's MCE_BANKS_DEF; cpu.h includes it",
 }
 
 
@@ -60,7 +61,8 @@ def main():
         checked += 1
         if r.returncode:
             failed += 1
-            first = [l for l in r.stderr.splitlines() if 'error' in l][:1]
+            first = [line for line in r.stderr.splitlines()
+                     if 'error' in line][:1]
             print(f'FAIL {h}: {first[0] if first else r.stderr[:200]}')
         else:
             print(f'ok   {h}')

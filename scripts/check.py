@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Run every test of qemu-resilient and print one summary line.
 
-  scripts/check.py                  the fork's tests + upstream's qtest-x86_64
-                                    suite minus scripts/upstream-qtest-exclude.txt
+  scripts/check.py                  the fork's tests + upstream's
+                                    qtest-x86_64 suite minus
+                                    scripts/upstream-qtest-exclude.txt
   scripts/check.py --upstream-full  the same with the whole upstream suite
   scripts/check.py --integration    only the integration tests (libvirt,
                                     migration with stock builds, cluster,

@@ -52,8 +52,10 @@ MCE_RECORD_RE = re.compile(r'mce_record: CPU: (\d+), .*?MC(\d+): ([0-9a-f]+), '
 def mce_records(g):
     """(cpu, bank, status, ipid, addr) of each record the guest logged
     since the last call, from its mce:mce_record trace event."""
-    out = g.run('cat /sys/kernel/tracing/trace; echo > /sys/kernel/tracing/trace')
-    return [tuple(int(x, 10 if i < 2 else 16) for i, x in enumerate(m.groups()))
+    out = g.run('cat /sys/kernel/tracing/trace; '
+                'echo > /sys/kernel/tracing/trace')
+    return [tuple(int(x, 10 if i < 2 else 16)
+                  for i, x in enumerate(m.groups()))
             for m in MCE_RECORD_RE.finditer(out)]
 
 

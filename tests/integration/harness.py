@@ -287,8 +287,6 @@ class Skip(Exception):
     pass
 
 
-
-
 MC_STATUS = C.MCI_VAL | C.MCI_UC | C.MCI_EN | C.MCI_ADDRV | C.MCI_S
 MCG_STATUS = C.MCG_RIPV | C.MCG_MCIP
 

@@ -82,6 +82,7 @@ def restore(path, xml_path=None):
     else:
         conn.restore(path)
 
+
 def sha256(path):
     with open(path, 'rb') as f:
         return hashlib.sha256(f.read()).hexdigest()

@@ -67,7 +67,6 @@ DOMAIN_XML = '''\
 '''
 
 
-
 URI = 'qemu:///system'
 # A host of the test network: TCP without authentication, nothing else
 LIBVIRTD_TCP_CONF = '''\
@@ -79,6 +78,7 @@ auth_tcp = "none"
 host_uuid = "{uuid}"
 '''
 STATE_NAMES = {}
+
 
 def state_name(state):
     """'running', 'shut off' ...: virsh domstate's names."""
