@@ -278,6 +278,9 @@ class Domain:
         return self.wait_value(C.VE_OUT_MC_HANDLED, n - 1)
 
 
+_EVENT_LOOP = None
+
+
 def start_event_loop():
     """libvirt's default event loop, in a thread of its own, so that the
     connections opened after this deliver domain events."""
@@ -288,9 +291,6 @@ def start_event_loop():
     _EVENT_LOOP = threading.Thread(target=_run_event_loop, daemon=True,
                                    name='libvirt-events')
     _EVENT_LOOP.start()
-
-
-_EVENT_LOOP = None
 
 
 def _run_event_loop():
@@ -311,14 +311,14 @@ class LifecycleEvents:
     def __init__(self, conn):
         self.conn = conn
         self.cond = threading.Condition()
-        self.pending = []
         self.history = []
+        # domain name -> where in history the next wait starts
+        self.taken = {}
         self.callback = conn.domainEventRegisterAny(
             None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._arrived, None)
 
     def _arrived(self, conn, dom, event, detail, opaque):
         with self.cond:
-            self.pending.append((dom.name(), event, detail))
             self.history.append((dom.name(), event, detail))
             self.cond.notify_all()
 
@@ -342,10 +342,10 @@ class LifecycleEvents:
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
-                for i, (dom, ev, det) in enumerate(self.pending):
-                    if (dom, ev, det) == (name, event, detail):
-                        self.pending = [p for j, p in enumerate(self.pending)
-                                        if j > i or p[0] != name]
+                start = self.taken.get(name, 0)
+                for i in range(start, len(self.history)):
+                    if self.history[i] == (name, event, detail):
+                        self.taken[name] = i + 1
                         return True
                 left = deadline - time.monotonic()
                 if left <= 0:
