@@ -12,7 +12,7 @@ mkdir -p "$GUEST_CACHE" "$OUT"
 
 # The kernel package linux-image-amd64 points at today.
 kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-       awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+       awk '/Depends: linux-image-[0-9]/ && !found++ { print $2 }')
 if [ -z "$kpkg" ]; then
     kpkg=$(ls "$GUEST_CACHE"/linux-image-*.deb 2>/dev/null | head -n 1 |
            sed 's|.*/||; s|_.*||')

@@ -17,10 +17,12 @@ mirror=$(debian_mirror "$codename")
 [ -n "$mirror" ] || die "no Debian mirror for '$codename' in the apt sources"
 mkdir -p "$KERNELS"
 
-# The apt configuration of suite @1, set up and updated once per run.
+# Set $conf to the apt configuration of suite @1, set up and updated once
+# per run (not called in a subshell, so that "updated" is remembered).
 declare -A updated
 apt_for_suite() {
     local suite=$1 dir=$KCACHE/apt/$1
+    conf=$dir/apt.conf
     if [ -z "${updated[$suite]:-}" ]; then
         mkdir -p "$dir"/{lists/partial,cache/archives/partial,parts,prefs}
         touch "$dir/status"
@@ -43,7 +45,6 @@ EOC
             die "apt-get update of suite $suite failed"
         updated[$suite]=1
     fi
-    echo "$dir/apt.conf"
 }
 
 # The package of @2 (in suite @1) that holds /boot/vmlinuz: the package
@@ -53,30 +54,35 @@ image_package() {
     local conf=$1 pkg=$2 bin
     APT_CONFIG=$conf apt-cache show "$pkg" >/dev/null 2>&1 ||
         die "$pkg is not in suite ${conf%/apt.conf} (kernels.list is out of date?)"
+    # awk reads to the end: under pipefail, a reader that stops early
+    # fails the pipeline with its writer's SIGPIPE
     bin=$(APT_CONFIG=$conf apt-cache depends "$pkg" |
-          awk '/Depends: linux-binary-/ { print $2; exit }')
+          awk '/Depends: linux-binary-/ && !found++ { print $2 }')
     echo "${bin:-$pkg}"
 }
 
-grep -v '^#' "$LIST" | while read -r name suite pkg; do
+while read -r name suite pkg; do
     [ -n "$name" ] || continue
     out=$KERNELS/$name
     [ -f "$out/vmlinuz" ] && [ "$(cat "$out/package" 2>/dev/null)" = "$pkg" ] &&
         continue
-    conf=$(apt_for_suite "$suite")
+    apt_for_suite "$suite"
     src=$(image_package "$conf" "$pkg")
     tmp=$(mktemp -d)
     note "guest kernel $name: $src ($suite)"
     (cd "$tmp" && APT_CONFIG=$conf apt-get download -qq "$src") ||
         die "apt-get download $src failed"
     # /boot/vmlinuz-<version>, or /usr/lib/modules/<version>/vmlinuz
-    image=$(dpkg-deb -c "$tmp"/*.deb |
-            awk '$NF ~ /^\.\/(boot\/vmlinuz-|usr\/lib\/modules\/[^/]*\/vmlinuz$)/ { print $NF; exit }')
+    # the listing goes to a file: awk stopping at the first match would
+    # kill dpkg-deb's tar with SIGPIPE and fail the line under pipefail
+    dpkg-deb -c "$tmp"/*.deb > "$tmp/contents"
+    image=$(awk '$NF ~ /^\.\/(boot\/vmlinuz-|usr\/lib\/modules\/[^/]*\/vmlinuz$)/ { print $NF; exit }' \
+            "$tmp/contents")
     [ -n "$image" ] || die "no vmlinuz in $src"
     dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" "$image"
     mkdir -p "$out"
     mv "$tmp/$image" "$out/vmlinuz"
     echo "$pkg" > "$out/package"
     rm -rf "$tmp"
-done
+done < <(grep -v '^#' "$LIST")
 echo "$KERNELS"
