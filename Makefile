@@ -14,7 +14,7 @@
 SHELL := /bin/bash
 BUILD := build
 QEMU_BUILD := $(BUILD)/qemu
-VANILLA_BUILD := $(BUILD)/vanilla
+VANILLA_BUILD := $(BUILD)/vanilla/qemu
 SANITIZER_BUILD := $(BUILD)/sanitizers
 FUZZ_SECONDS := 60
 NINJA := ninja

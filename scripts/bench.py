@@ -69,7 +69,8 @@ from harness import Qemu, payload_args, poll  # noqa: E402
 from payload_layout import C, field_addr  # noqa: E402
 BINARIES = {
     'fork': os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
-    'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
+    'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu',
+                           'qemu-system-x86_64'),
 }
 
 

@@ -31,7 +31,8 @@ from qemu.machine import QEMUMachine  # noqa: E402
 BINARIES = {
     'fork': os.environ.get('RESILIENT_FORK') or
     os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
-    'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu-system-x86_64'),
+    'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu',
+                           'qemu-system-x86_64'),
 }
 HERE = os.path.join(TOP, 'tests', 'guest-linux')
 READY_RE = re.compile(rb'guest-linux: ready (\S+)')
