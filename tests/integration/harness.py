@@ -74,6 +74,24 @@ def kvm_usable():
         return False
 
 
+def kvm_erratum(erratum):
+    """(status, evidence) of @erratum as the fork finds it on this host's
+    KVM (x-query-kvm-errata), for tests whose premise the erratum
+    removes."""
+    if erratum not in _kvm_errata:
+        q = Qemu(BINARIES['fork'], ['-accel', 'kvm', '-machine', 'q35',
+                                    '-S'], name='kvm-errata')
+        try:
+            for e in q.command('x-query-kvm-errata'):
+                _kvm_errata[e['id']] = (e['status'], e.get('evidence', []))
+        finally:
+            q.quit()
+    return _kvm_errata[erratum]
+
+
+_kvm_errata = {}
+
+
 def default_accel():
     """KVM where it is usable, TCG elsewhere."""
     return 'kvm' if kvm_usable() else 'tcg'

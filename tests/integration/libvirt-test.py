@@ -253,8 +253,9 @@ def start_and_query(tap, dom, accel):
     tap.ok('qemu-monitor-command x-query-vcpu-events: vCPU 0 with its '
            'NMI state', len(vcpus) == 1 and 'nmi' in vcpus[0],
            f'got {vcpus!r}'[:500])
+    handled = dom.inject_mce(1)
     tap.ok('qemu-monitor-command x-inject-mce: the guest handles it',
-           dom.inject_mce(1) == 1)
+           handled == 1, f'expected 1 machine check handled, got {handled}')
 
 
 def save_restore(tap, dom, workdir):
@@ -345,8 +346,10 @@ def lacking_feature(tap, dom, workdir):
 def memory_error(tap, dom):
     dom.qmp('x-inject-memory-error', gpa=0x300000, action='required',
             immediate=True, **{'cpu-index': 0})
+    handled = dom.wait_value(C.VE_OUT_MC_HANDLED, 1)
     tap.ok('qemu-monitor-command x-inject-memory-error: the guest gets '
-           'its machine check', dom.wait_value(C.VE_OUT_MC_HANDLED, 1) == 2)
+           'its machine check', handled == 2,
+           f'expected 2 machine checks handled, got {handled}')
 
 
 def poisoned_save_restore(tap, dom, workdir):

@@ -29,8 +29,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (FORK_I440FX, FORK_Q35, MC_BANK,  # noqa: E402
-                     TOP, Qemu, Skip, binary_or_skip_reason, kvm_usable,
-                     payload_args, poll, run_case)
+                     TOP, Qemu, Skip, binary_or_skip_reason, kvm_erratum,
+                     kvm_usable, payload_args, poll, run_case)
 from tap import Tap  # noqa: E402
 from payload_layout import C, field_addr, value_addr  # noqa: E402
 
@@ -54,7 +54,6 @@ AMD_MCA_RECOVERY = {((0x80000007, 0), 'EBX'): (1 << 0) | (1 << 1)}
 
 # An AMD deferred error: VAL, EN, DEFERRED, ADDRV; no UC, so no #MC
 DEFERRED_STATUS = (1 << 63) | (1 << 60) | (1 << 44) | (1 << 58) | 0x9
-CPU0 = '/machine/unattached/device[0]'
 ANALYZE = os.path.join(TOP, 'build', 'src', 'scripts',
                        'analyze-migration.py')
 
@@ -147,7 +146,21 @@ def differences(a, b):
     return {k: (a[k], b[k]) for k in a if a[k] != b[k]}
 
 
+def skip_unless_cpuid_virtualized(accel):
+    """A KVM that does not virtualize CPUID shows the guest the host's own
+    CPUID: what QEMU sets cannot be seen there, and two builds agree
+    whatever they set."""
+    if accel != 'kvm':
+        return
+    status, evidence = kvm_erratum('cpuid-not-virtualized')
+    if status == 'affected':
+        raise Skip('this KVM does not virtualize CPUID (erratum '
+                   'cpuid-not-virtualized: ' + '; '.join(evidence) +
+                   '): the guest reads the host\'s CPUID, not QEMU\'s')
+
+
 def check_cpuid_upstream(tap, machine, cpu, accel):
+    skip_unless_cpuid_virtualized(accel)
     v = cpuid('vanilla', machine, cpu, accel)
     f = cpuid('fork', machine, cpu, accel)
     diff = differences(v, f)
@@ -156,12 +169,17 @@ def check_cpuid_upstream(tap, machine, cpu, accel):
 
 
 def check_cpuid_fork_type(tap, cpu, accel):
+    skip_unless_cpuid_virtualized(accel)
     upstream = cpuid('fork', 'pc-q35-10.2', cpu, accel)
     own = cpuid('fork', FORK_Q35, cpu, accel)
     diff = differences(upstream, own)
     tap.ok(f'{FORK_Q35} -cpu {cpu} ({accel}): the x87 errata bits are set',
            all(own[k] & bits == bits for k, bits in X87_ERRATA.items()),
-           describe(diff))
+           '; '.join(f'CPUID[{leaf:#x},{sub}].{reg}: expected bits '
+                     f'{bits:#x} set, got {own[k]:#010x} on {FORK_Q35} '
+                     f'({upstream[k]:#010x} on pc-q35-10.2)'
+                     for k, bits in X87_ERRATA.items()
+                     for (leaf, sub), reg in [k]))
     # TCG filters SUCCOR/OVERFLOW_RECOV out unless x-amd-mca-recovery
     allowed = {**X87_ERRATA, **AMD_MCA_RECOVERY}
     stray = {k: v for k, v in diff.items()
@@ -173,10 +191,11 @@ def check_cpuid_fork_type(tap, cpu, accel):
 def save(build, machine, path, accel):
     """An AMD guest with a deferred error in its SMCA bank, saved.
 
-    Returns the vCPU's vendor: a KVM that does not virtualize CPUID gives
-    it the host's."""
+    The vendor is given: under KVM, QEMU gives a named model the host's
+    vendor (host_cpu_instance_init()), and an Intel host would have no
+    SMCA bank to save."""
     q = Qemu(binary(build), ['-accel', accel, '-machine', machine,
-                             '-cpu', 'EPYC-v5'] +
+                             '-cpu', 'EPYC-v5,vendor=AuthenticAMD'] +
              payload_args(inputs={C.VE_IN_MC_BANK: MC_BANK}), name=build)
     try:
         poll(lambda: q.value(C.VE_OUT_LOOPS) & 0xffffffff, lambda n: n > 0,
@@ -184,7 +203,6 @@ def save(build, machine, path, accel):
         out = q.hmp(f'mce 0 {MC_BANK} {DEFERRED_STATUS:#x} 0 0x5000 0')
         if out.strip():
             raise RuntimeError(f'mce: {out.strip()}')
-        vendor = q.command('qom-get', path=CPU0, property='vendor')
         q.command('stop')
         q.command('migrate-set-capabilities',
                   capabilities=[{'capability': 'events', 'state': True}])
@@ -195,7 +213,6 @@ def save(build, machine, path, accel):
             raise RuntimeError(f'{build}: save {status}')
     finally:
         q.quit()
-    return vendor
 
 
 def stream_layout(path):
@@ -237,14 +254,12 @@ def check_stream(tap, machine, accel, tmp):
 def check_stream_fork_type(tap, accel, tmp):
     up, own = (os.path.join(tmp, f'fork-{m}') for m in ('up', 'own'))
     save('fork', 'pc-q35-10.2', up, accel)
-    vendor = save('fork', FORK_Q35, own, accel)
+    save('fork', FORK_Q35, own, accel)
     added = sorted(set(stream_layout(own)) - set(stream_layout(up)))
     for what in ('resilient-cpuid 0 v1', 'cpu 0 v12/[cpu/x-resilient-smca]'):
-        name = f'{FORK_Q35} ({accel}): the stream carries {what}'
-        if 'smca' in what and vendor != 'AuthenticAMD':
-            tap.skip(name, f'the vCPU is {vendor} on this host: no SMCA')
-            continue
-        tap.ok(name, what in added, f'added: {added}')
+        tap.ok(f'{FORK_Q35} ({accel}): the stream carries {what}',
+               what in added, f'expected {what!r} among the additions to '
+               f'pc-q35-10.2\'s stream, got {added}')
 
 
 def main():

@@ -154,8 +154,15 @@ static void wait_mailbox(QTestState *qts, size_t offset, uint32_t n)
                            offsetof(GuestPayloadMailbox, magic);
     gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
 
-    while (qtest_readl(qts, GUEST_PAYLOAD_MAILBOX_ADDR + offset) < n) {
-        g_assert(g_get_monotonic_time() < deadline);
+    uint32_t now;
+
+    while ((now = qtest_readl(qts, GUEST_PAYLOAD_MAILBOX_ADDR + offset)) < n) {
+        if (g_get_monotonic_time() > deadline) {
+            g_autofree char *status = guest_payload_run_status(qts);
+
+            g_error("mailbox +%zu: expected at least %u within 60 s, "
+                    "got %u; the VM is %s", offset, n, now, status);
+        }
         g_assert_cmphex(qtest_readl(qts, magic), !=,
                         GUEST_PAYLOAD_MAGIC_DONE);
         g_usleep(1000);
