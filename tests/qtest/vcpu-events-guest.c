@@ -214,6 +214,15 @@ bool vcpu_events_stderr_has(const Guest *g, const char *text)
     return true;
 }
 
+void vcpu_events_wait_in_loop(QTestState *qts)
+{
+    uint32_t loops = qtest_readl(qts, GUEST_PAYLOAD_MAILBOX_ADDR +
+                                 offsetof(GuestPayloadMailbox,
+                                          values[VE_OUT_LOOPS]));
+
+    guest_payload_wait_value(qts, VE_OUT_LOOPS, loops + 1);
+}
+
 void vcpu_events_assert_logged(const GuestPayloadMailbox *mb, unsigned i,
                                uint32_t vector, uint32_t error_code)
 {

@@ -82,6 +82,13 @@ bool vcpu_events_part_bool(QDict *ev, const char *part, const char *key);
 bool vcpu_events_stderr_has(const Guest *g, const char *text);
 
 /*
+ * Wait until the guest is back in its wait loop after its last handler
+ * (the loop counter moved on): an event queued before that would be
+ * taken in the handler's return path, not in the loop.
+ */
+void vcpu_events_wait_in_loop(QTestState *qts);
+
+/*
  * Assert that exception log entry @i is @vector with @error_code, taken
  * in the wait loop, where queued events return to.
  */

@@ -119,10 +119,12 @@ static void test_inject_delivered(GuestPayloadAccel accel)
                              " 'vector': %d, 'error-code': %u}}",
                              VECTOR_CP, cp_error);
     guest_payload_wait_exceptions(g.qts, VECTOR_CP, 1);
+    vcpu_events_wait_in_loop(g.qts);
     qtest_qmp_assert_success(g.qts, "{'execute': 'x-inject-exception',"
                              " 'arguments': {'cpu-index': 0,"
                              " 'vector': %d}}", VECTOR_DE);
     guest_payload_wait_exceptions(g.qts, VECTOR_DE, 1);
+    vcpu_events_wait_in_loop(g.qts);
     qtest_qmp_assert_success(g.qts, "{'execute': 'x-inject-exception',"
                              " 'arguments': {'cpu-index': 0,"
                              " 'vector': %d, 'error-code': 3,"
