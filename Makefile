@@ -4,6 +4,8 @@
 #   make check   build, then run every test; ends with 'N passed, N failed'
 #   make check-integration   libvirt, stock-QEMU migration, cluster only
 #   make check-guests        the guest-kernel tier (Debian's kernels) only
+#   make check-kvm-amd       the KVM-AMD tier only: the fork's KVM cases on
+#                            a real AMD KVM host nested under TCG
 #   make check-sanitizers    the fork's tests built with ASan and UBSan,
 #                            then a short run of each fuzz target
 #   make fuzz FUZZ_SECONDS=N each of the fork's fuzz targets for N seconds
@@ -27,7 +29,7 @@ export CCACHE_NOHASHDIR := 1
 CONFIG_INPUTS := configure upstream.pin resilient-version
 
 .PHONY: all build deps prepare run check check-upstream check-integration \
-        check-storms check-guests check-sanitizers fuzz docs \
+        check-storms check-guests check-kvm-amd check-sanitizers fuzz docs \
         check-series check-series-builds checkpatch bench demo vanilla export-patches clean distclean
 
 all: build
@@ -76,6 +78,9 @@ check-storms: build vanilla
 
 check-guests: build vanilla
 	@scripts/check.py --guests
+
+check-kvm-amd: build
+	@scripts/check.py --kvm-amd
 
 # clang with ASan, UBSan and libFuzzer: one build for both targets below.
 $(SANITIZER_BUILD)/build.ninja: $(CONFIG_INPUTS) | deps

@@ -70,7 +70,7 @@ from payload_layout import C, field_addr  # noqa: E402
 BINARIES = {
     'fork': os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu',
-                           'qemu-system-x86_64'),
+                            'qemu-system-x86_64'),
 }
 
 

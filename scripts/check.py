@@ -11,6 +11,9 @@
   scripts/check.py --storms         only the storms (tests/integration)
   scripts/check.py --guests         only the guest-kernel tier
                                     (tests/guest-linux)
+  scripts/check.py --kvm-amd        only the KVM-AMD tier (tests/kvm-amd):
+                                    the fork's KVM cases on a real AMD
+                                    KVM host, nested under TCG
   scripts/check.py --sanitizers     the fork's qtests and unit tests built
                                     with ASan and UBSan (build/sanitizers);
                                     every sanitizer report is a failure;
@@ -51,8 +54,13 @@ class Tally:
         self.passed = self.failed = self.skipped = 0
         self.failures = []
         self.skips = []
+        self.tiers = {}
 
     def add(self, name, result, why=''):
+        # a case's tier (its runner's name) before the first ': ' or ' '
+        tier = re.split(r':? |/', name, maxsplit=1)[0]
+        self.tiers.setdefault(tier, {'pass': 0, 'fail': 0, 'skip': 0})
+        self.tiers[tier][result if result in ('pass', 'skip') else 'fail'] += 1
         if result == 'pass':
             self.passed += 1
         elif result == 'skip':
@@ -190,11 +198,16 @@ def run_guest_tier(tally, timeout=1800):
     print(f'--- guest-linux: {time.monotonic() - start:.0f} s', flush=True)
 
 
-def count_meson_log(tally, logfile):
+def run_kvm_amd_tier(tally):
+    """tests/kvm-amd: the fork's KVM cases in L1, a real AMD KVM host."""
+    run_tap_script(tally, 'kvm-amd-test.py', 1800, where='kvm-amd')
+
+
+def count_meson_log(tally, logfile, prefix=''):
     with open(logfile) as f:
         for line in f:
             t = json.loads(line)
-            name, res = t['name'], t['result']
+            name, res = prefix + t['name'], t['result']
             subtests = 0
             for out in (t.get('stdout') or '').splitlines():
                 r = tap_result(out)
@@ -211,7 +224,8 @@ def count_meson_log(tally, logfile):
                 tally.add(name, 'fail', f'meson result {res}')
 
 
-def run_meson(tally, title, logbase, args, build=BUILD, env=None):
+def run_meson(tally, title, logbase, args, build=BUILD, env=None,
+              prefix=''):
     step(title)
     start = time.monotonic()
     subprocess.run(['meson', 'test', '-C', build, '--no-rebuild',
@@ -222,7 +236,7 @@ def run_meson(tally, title, logbase, args, build=BUILD, env=None):
     if not os.path.exists(logfile):
         tally.add(title, 'fail', 'meson wrote no test log')
         return
-    count_meson_log(tally, logfile)
+    count_meson_log(tally, logfile, prefix)
 
 
 def upstream_tests(full):
@@ -276,9 +290,12 @@ def sanitizer_reports(logdir):
 def check_sanitizers(tally):
     """The 'resilient' suite on the ASan/UBSan build; no report allowed."""
     step('build (ASan, UBSan)')
+    start = time.monotonic()
     subprocess.run(['ninja', '-C', SANITIZER_BUILD] +
                    suite_targets(SANITIZER_BUILD, 'resilient'),
                    check=True, cwd=TOP)
+    print(f'--- build (ASan, UBSan): {time.monotonic() - start:.0f} s',
+          flush=True)
     subprocess.run(['scripts/link-firmware.sh', SANITIZER_BUILD], check=True,
                    cwd=TOP)
     logdir = os.path.join(SANITIZER_BUILD, 'sanitizer-logs')
@@ -292,7 +309,7 @@ def check_sanitizers(tally):
     run_meson(tally, "the fork's tests under ASan and UBSan",
               'sanitizers', ['--suite', 'resilient',
                              '--timeout-multiplier', '4'],
-              build=SANITIZER_BUILD, env=env)
+              build=SANITIZER_BUILD, env=env, prefix='asan+ubsan: ')
     # Every bad input of the security review, against the sanitized binary.
     env['RESILIENT_FORK'] = os.path.join(SANITIZER_BUILD,
                                          'qemu-system-x86_64')
@@ -325,6 +342,8 @@ def main():
                         help='run the storms only')
     parser.add_argument('--guests', action='store_true',
                         help='run the guest-kernel tier only')
+    parser.add_argument('--kvm-amd', action='store_true',
+                        help='run the KVM-AMD tier only')
     parser.add_argument('--sanitizers', action='store_true',
                         help="run the fork's tests under ASan and UBSan, "
                         "then the short fuzz")
@@ -347,6 +366,9 @@ def main():
 
     if opts.guests:
         run_guest_tier(tally)
+        return summary(tally, start)
+    if opts.kvm_amd:
+        run_kvm_amd_tier(tally)
         return summary(tally, start)
 
     only = opts.integration or opts.storms
@@ -372,6 +394,7 @@ def main():
                   ['--suite', 'resilient-integration'])
     if not only:
         run_guest_tier(tally)
+        run_kvm_amd_tier(tally)
         # make demo, the newcomers' tour: its four steps as four tests
         run_tap(tally, 'make demo', 'demo',
                 ['/usr/bin/python3', 'tests/guest-linux/demo.py'], 900)
@@ -393,6 +416,9 @@ def summary(tally, start):
         print(f'skipped: {s}')
     for f in tally.failures:
         print(f'FAILED:  {f}')
+    for tier, n in tally.tiers.items():
+        print(f'  {tier}: {n["pass"]} passed, {n["fail"]} failed, '
+              f'{n["skip"]} skipped')
     print(f'total time {time.monotonic() - start:.0f} s')
     print(f'guest kernels: Linux {", ".join(guest_kernels())}')
     print(f'{tally.passed} passed, {tally.failed} failed, '

@@ -5,7 +5,9 @@
 # verifies every package against its suite's signed Release file.
 # Kernels are cached outside the clone, like the upstream source.
 #
-# Prints the directory that holds <name>/vmlinuz for every kernel.
+# Prints the directory that holds <name>/vmlinuz for every kernel, and
+# <name>/modules/ (the package's lib/modules/<version>) for a kernel whose
+# kernels.list line ends in "modules".
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/common.sh"
 
@@ -61,10 +63,11 @@ image_package() {
     echo "${bin:-$pkg}"
 }
 
-while read -r name suite pkg; do
+while read -r name suite pkg keep; do
     [ -n "$name" ] || continue
     out=$KERNELS/$name
     [ -f "$out/vmlinuz" ] && [ "$(cat "$out/package" 2>/dev/null)" = "$pkg" ] &&
+        { [ "$keep" != modules ] || [ -d "$out/modules" ]; } &&
         continue
     apt_for_suite "$suite"
     src=$(image_package "$conf" "$pkg")
@@ -80,8 +83,16 @@ while read -r name suite pkg; do
             "$tmp/contents")
     [ -n "$image" ] || die "no vmlinuz in $src"
     dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" "$image"
+    rm -rf "$out"
     mkdir -p "$out"
     mv "$tmp/$image" "$out/vmlinuz"
+    if [ "$keep" = modules ]; then
+        # the modules are in the image package itself (Debian 12)
+        dpkg-deb --fsys-tarfile "$tmp"/*.deb |
+            tar -x -C "$tmp" --wildcards './lib/modules/*' ||
+            die "no modules in $src"
+        mv "$tmp"/lib/modules/* "$out/modules"
+    fi
     echo "$pkg" > "$out/package"
     rm -rf "$tmp"
 done < <(grep -v '^#' "$LIST")

@@ -32,7 +32,7 @@ BINARIES = {
     'fork': os.environ.get('RESILIENT_FORK') or
     os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu',
-                           'qemu-system-x86_64'),
+                            'qemu-system-x86_64'),
 }
 HERE = os.path.join(TOP, 'tests', 'guest-linux')
 READY_RE = re.compile(rb'guest-linux: ready (\S+)')

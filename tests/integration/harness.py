@@ -43,7 +43,7 @@ BINARIES = {
     'fork': os.environ.get('RESILIENT_FORK') or
     os.path.join(TOP, 'build', 'qemu', 'qemu-system-x86_64'),
     'vanilla': os.path.join(TOP, 'build', 'vanilla', 'qemu',
-                           'qemu-system-x86_64'),
+                            'qemu-system-x86_64'),
     'debian': '/usr/bin/qemu-system-x86_64',
 }
 MC_BANK = 1                             # where the tests' machine checks go

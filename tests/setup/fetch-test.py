@@ -70,7 +70,7 @@ def read_pin():
 
 def kernel_names():
     with open(os.path.join(TOP, 'tests', 'guest-linux', 'kernels.list')) as f:
-        return [line.split() for line in f
+        return [(line.split() + [''])[:4] for line in f
                 if line.strip() and not line.startswith('#')]
 
 
@@ -103,12 +103,16 @@ def check_guest_kernels(tap, cache, build):
     if not tap.ok('guest kernels: fetched into an empty cache', rc == 0,
                   f'expected exit status 0, got {rc}:\n' + tail(err)):
         return
-    for name, suite, pkg in kernel_names():
+    for name, suite, pkg, keep in kernel_names():
         vmlinuz = os.path.join(out, name, 'vmlinuz')
         tap.ok(f'guest kernel {name}: a bzImage from {pkg} ({suite})',
                is_bzimage(vmlinuz),
                f'expected a Linux bzImage at {vmlinuz}: '
                + ('not one' if os.path.exists(vmlinuz) else 'no such file'))
+        if keep == 'modules':
+            order = os.path.join(out, name, 'modules', 'modules.order')
+            tap.ok(f'guest kernel {name}: its modules kept',
+                   os.path.exists(order), f'expected {order}: no such file')
     rc, _, err = run(argv, cache, build)
     tap.ok('guest kernels: a second run uses the cache',
            rc == 0 and 'guest kernel' not in err,
