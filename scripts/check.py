@@ -200,7 +200,8 @@ def run_guest_tier(tally, timeout=1800):
 
 def run_kvm_amd_tier(tally):
     """tests/kvm-amd: the fork's KVM cases in L1, a real AMD KVM host."""
-    run_tap_script(tally, 'kvm-amd-test.py', 1800, where='kvm-amd')
+    run_tap(tally, "kvm-amd: the fork's KVM cases in L1", 'kvm-amd',
+            tap_argv('kvm-amd-test.py', 'kvm-amd'), 1800)
 
 
 def count_meson_log(tally, logfile, prefix=''):
