@@ -49,6 +49,19 @@ debian_mirror() {
     echo "$mirror"
 }
 
+# The stamp of an initramfs made from busybox-static @1 and the files
+# @2...: their content and busybox's mtime.
+initramfs_stamp() {
+    local busybox=$1
+    shift
+    echo "$(cat "$@" | sha256sum | cut -c1-16) $(stat -c %Y "$busybox")"
+}
+
+# Whether directory @1 holds @2, made from inputs whose stamp was @3.
+made_from() {
+    [ -f "$1/$2" ] && [ "$(cat "$1/stamp" 2>/dev/null)" = "$3" ]
+}
+
 # A fresh worktree of build/src at DIR, detached at the pinned upstream:
 # the place where a script applies the series without touching build/src.
 scratch_worktree() {

@@ -10,9 +10,8 @@ BUSYBOX=/bin/busybox
 mkdir -p "$OUT"
 [ -x "$BUSYBOX" ] || die "busybox-static is not installed (make deps)"
 
-stamp="$(cat "$HERE/init" "$HERE/guest-helper.c" "$0" | sha256sum | cut -c1-16)"
-stamp="$stamp $(stat -c %Y "$BUSYBOX")"
-if [ -f "$OUT/initrd.gz" ] && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ]; then
+stamp=$(initramfs_stamp "$BUSYBOX" "$HERE/init" "$HERE/guest-helper.c" "$0")
+if made_from "$OUT" initrd.gz "$stamp"; then
     echo "$OUT/initrd.gz"
     exit 0
 fi

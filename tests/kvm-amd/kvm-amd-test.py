@@ -43,7 +43,7 @@ TAP_RE = re.compile(r'^(not ok|ok) \d+ (.*?)(?: # SKIP (.*))?$')
 IN_L1 = os.environ.get('KVM_AMD_IN_L1', '').split()
 IN_L1_TIMEOUT = 600
 # KVM_AMD_ONLY=<extended regex>: only the cases or scripts it matches
-ONLY = shlex.quote(os.environ.get('KVM_AMD_ONLY', '.'))
+ONLY = os.environ.get('KVM_AMD_ONLY', '.')
 
 
 def make_l1():
@@ -81,9 +81,10 @@ def job_script(binaries):
              'cd /tmp',
              'grep -m1 vendor_id /proc/cpuinfo',
              'dmesg | grep kvm_amd']
+    only = shlex.quote(ONLY)
     for binary in binaries:
         b = shlex.quote(binary)
-        lines += [f'for p in $({b} -l | grep "/kvm$" | grep -E {ONLY}); do',
+        lines += [f'for p in $({b} -l | grep "/kvm$" | grep -E {only}); do',
                   '    case $p in',
                   f'    {"|".join(NOT_IN_L1)}) echo "### skip $p"; continue;;',
                   '    esac',
@@ -92,7 +93,7 @@ def job_script(binaries):
                   '    echo "### end $p $?"',
                   'done']
     for script in IN_L1:
-        if not re.search(os.environ.get('KVM_AMD_ONLY', '.'), script):
+        if not re.search(ONLY, script):
             continue
         path = shlex.quote(os.path.join(HERE, script))
         lines += [f'echo "### begin {script}"',

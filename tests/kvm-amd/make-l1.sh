@@ -20,9 +20,8 @@ kdir=$kernels/$KERNEL
 [ -d "$kdir/modules" ] || die "no modules kept for kernel $KERNEL"
 mkdir -p "$OUT"
 
-stamp="$(cat "$HERE/l1-init" "$0" "$kdir/package" | sha256sum | cut -c1-16)"
-stamp="$stamp $(stat -c %Y "$BUSYBOX")"
-if [ -f "$OUT/initrd.gz" ] && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ]; then
+stamp=$(initramfs_stamp "$BUSYBOX" "$HERE/l1-init" "$0" "$kdir/package")
+if made_from "$OUT" initrd.gz "$stamp"; then
     echo "$OUT"
     exit 0
 fi
