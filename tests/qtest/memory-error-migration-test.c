@@ -10,7 +10,8 @@
  * check with that page's address.  On an upstream machine type, or with
  * x-migrate-poisoned-memory=off, the migration is refused as upstream
  * refuses it and the source runs on.  A stream whose list is bad fails
- * to load, naming the entry, and the destination stays up.
+ * to load, naming the entry, and the destination stays up; so does one
+ * whose MCG_CAP claims more MCA banks than QEMU keeps.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -348,6 +349,78 @@ static void test_bad_list(GuestPayloadAccel accel)
              "Memory at address 0xfec00000 is not RAM");
 }
 
+/*
+ * Where MCG_CAP is in a saved stream: in the first vCPU's section, the
+ * field before MCG_STATUS (0 in a guest that took no machine check),
+ * MCG_CTL and MC0_CTL (all ones since reset).
+ */
+static size_t find_mcg_cap(const char *buf, size_t len)
+{
+    static const char cpu[] = "\x03" "cpu" "\0\0\0\0";
+    static const char ones[16] = {
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+    };
+    static const char zeros[8];
+    const char *at = memmem(buf, len, cpu, sizeof(cpu) - 1);
+
+    g_assert_nonnull(at);
+    for (size_t i = at - buf; i + 32 <= len; i++) {
+        unsigned nbanks = (unsigned char)buf[i + 7];
+
+        if (nbanks && nbanks <= 32 && !memcmp(buf + i + 8, zeros, 8) &&
+            !memcmp(buf + i + 16, ones, 16)) {
+            return i;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * A stream whose MCG_CAP gives the vCPU more MCA banks than QEMU keeps
+ * would let the guest's RDMSR and WRMSR, and x-inject-mce, index past
+ * them: the destination refuses it and stays up.
+ */
+static void test_too_many_banks(GuestPayloadAccel accel)
+{
+    g_autofree char *path = g_strdup_printf("%s/mcg-cap-%d.mig",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *saved = NULL;
+    g_autofree char *error = NULL;
+    g_autofree char *status = NULL;
+    QTestState *qts;
+    size_t len, at;
+
+    qts = start(accel, "", false);
+    error = migrate(qts, uri);
+    g_assert_null(error);
+    qtest_quit(qts);
+    g_assert_true(g_file_get_contents(path, &saved, &len, NULL));
+
+    at = find_mcg_cap(saved, len);
+    g_test_message("MCG_CAP in the stream: 0x%02x%02x%02x%02x, %u banks",
+                   (unsigned char)saved[at + 4], (unsigned char)saved[at + 5],
+                   (unsigned char)saved[at + 6], (unsigned char)saved[at + 7],
+                   (unsigned char)saved[at + 7]);
+    saved[at + 7] = (char)0xff;
+    g_assert_true(g_file_set_contents(path, saved, len, NULL));
+
+    qts = start(accel, "", true);
+    guest_migration_incoming(qts, uri);
+    status = guest_migration_wait_end(qts);
+    g_assert_cmpstr(status, ==, "failed");
+    g_free(error);
+    error = guest_migration_query_str(qts, "error-desc");
+    g_test_message("the destination said: %s", error);
+    g_assert_nonnull(error);
+    g_assert(strstr(error, "cpu"));
+    g_free(status);
+    status = guest_payload_run_status(qts);
+    g_assert_cmpstr(status, ==, "inmigrate");
+    qtest_quit(qts);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -358,5 +431,7 @@ int main(int argc, char **argv)
                            test_refused);
     guest_payload_add_test("/x86/memory-error/migration/bad-list",
                            test_bad_list);
+    guest_payload_add_test("/x86/memory-error/migration/too-many-banks",
+                           test_too_many_banks);
     return g_test_run();
 }
