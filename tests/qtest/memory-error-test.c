@@ -271,6 +271,57 @@ static void test_poison_blocks_migration(GuestPayloadAccel accel)
     qtest_quit(qts);
 }
 
+/*
+ * A guest that reads a poisoned page again and again (its #MC handler
+ * returns past the read) takes a machine check each time; QEMU's
+ * MEMORY_FAILURE events for them are rate-limited as other events a
+ * guest can repeat are: the first at once, then at most one a second.
+ */
+static void test_repeated_touch(GuestPayloadAccel accel)
+{
+    const unsigned touches = 200;
+    QTestState *qts = start(accel, CPU_AMD, MEMERR_MODE_TOUCH);
+    uint64_t gpa = random_page();
+    GuestPayloadMailbox mb;
+    unsigned events = 0, most;
+    gint64 start_us, elapsed_us;
+    QDict *ev;
+
+    guest_payload_set_input(qts, MEMERR_IN_TOUCH_GPA, gpa);
+    guest_payload_set_input(qts, MEMERR_IN_TOUCHES, touches);
+    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'action': 'required'}}", gpa);
+    start_us = g_get_monotonic_time();
+    guest_payload_set_input(qts, MEMERR_IN_GO, 1);
+    /* Count the events up to SHUTDOWN: the payload is done then. */
+    for (bool done = false; !done;) {
+        ev = qtest_qmp_receive_dict(qts);
+        if (qdict_haskey(ev, "event")) {
+            events += !strcmp(qdict_get_str(ev, "event"), "MEMORY_FAILURE");
+            done = !strcmp(qdict_get_str(ev, "event"), "SHUTDOWN");
+        }
+        qobject_unref(ev);
+    }
+    elapsed_us = g_get_monotonic_time() - start_us;
+    guest_payload_read_mailbox(qts, &mb);
+    g_assert_cmphex(mb.magic, ==, GUEST_PAYLOAD_MAGIC_DONE);
+    g_assert_cmpuint(mb.status, ==, GUEST_PAYLOAD_STATUS_PASS);
+    g_assert_cmpuint(mb.values[MEMERR_OUT_MC_COUNT], ==, touches);
+
+    most = 1 + (elapsed_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC;
+    g_test_message("%u MEMORY_FAILURE events for %u machine checks in "
+                   "%" PRId64 " us; at most %u expected", events, touches,
+                   elapsed_us, most);
+    if (most >= touches) {
+        g_test_skip("the guest took too long to tell a rate limit");
+    } else {
+        g_assert_cmpuint(events, >=, 1);
+        g_assert_cmpuint(events, <=, most);
+    }
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -290,5 +341,7 @@ int main(int argc, char **argv)
                            test_intel_required_on_access);
     guest_payload_add_test("/x86/memory-error/poison-blocks-migration",
                            test_poison_blocks_migration);
+    guest_payload_add_test("/x86/memory-error/repeated-touch",
+                           test_repeated_touch);
     return g_test_run();
 }

@@ -7,9 +7,10 @@
  * for #MC, record what the handler saw and clear MCIP.
  * MEMERR_MODE_MC_NESTED: the handler keeps MCIP set and waits, so that a
  * second error arrives while a machine check is in progress.
- * MEMERR_MODE_TOUCH: when the qtest says go, read a page it poisoned;
- * the handler records where the #MC interrupted the guest and resumes
- * after the read.
+ * MEMERR_MODE_TOUCH: when the qtest says go, read a page it poisoned
+ * (MEMERR_IN_TOUCHES times, as a guest that ignores #MC would); the
+ * handler records where the #MC interrupted the guest and resumes after
+ * the read.
  *
  * Copyright (c) 2026 qemu-resilient authors
  *
@@ -91,7 +92,7 @@ static uint32_t poll_bank(void)
 
 static uint32_t touch_page(void)
 {
-    uint32_t gpa, val;
+    uint32_t gpa, val, touches;
 
     kit_report(MEMERR_OUT_TOUCH_EIP, (uint32_t)(uintptr_t)memerr_touch_insn);
     kit_report(MEMERR_OUT_AFTER_EIP, (uint32_t)(uintptr_t)memerr_touch_after);
@@ -99,13 +100,16 @@ static uint32_t touch_page(void)
         asm volatile("pause");
     }
     gpa = kit_input(MEMERR_IN_TOUCH_GPA);      /* written before GO */
-    asm volatile(".globl memerr_touch_insn, memerr_touch_after\n"
-                 "memerr_touch_insn: movl (%1), %0\n"
-                 "memerr_touch_after: nop"
-                 : "=r"(val) : "r"(gpa) : "memory");
+    touches = kit_input(MEMERR_IN_TOUCHES) ?: 1;
+    for (uint32_t i = 0; i < touches; i++) {
+        asm volatile(".globl memerr_touch_insn, memerr_touch_after\n"
+                     "memerr_touch_insn: movl (%1), %0\n"
+                     "memerr_touch_after: nop"
+                     : "=r"(val) : "r"(gpa) : "memory");
+    }
     (void)val;
-    return mc_count == 1 ? GUEST_PAYLOAD_STATUS_PASS
-                         : GUEST_PAYLOAD_STATUS_FAIL;
+    return mc_count == touches ? GUEST_PAYLOAD_STATUS_PASS
+                               : GUEST_PAYLOAD_STATUS_FAIL;
 }
 
 uint32_t payload_main(void)

@@ -12,6 +12,7 @@
 #define MEMERR_IN_BANK          1
 #define MEMERR_IN_TOUCH_GPA     2   /* MEMERR_MODE_TOUCH: the page to read */
 #define MEMERR_IN_GO            3   /* MEMERR_MODE_TOUCH: non-zero: read it */
+#define MEMERR_IN_TOUCHES       4   /* MEMERR_MODE_TOUCH: reads (0: one) */
 
 /* Modes */
 #define MEMERR_MODE_POLL        1   /* poll the bank, as for AMD AO */
