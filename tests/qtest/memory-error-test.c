@@ -272,6 +272,48 @@ static void test_poison_blocks_migration(GuestPayloadAccel accel)
 }
 
 /*
+ * A vCPU that does not signal the error -- uncorrected error reporting
+ * off in the bank's MCi_CTL or in MCG_CTL, or no MCA at all -- reads a
+ * poisoned page as hardware then does: the read completes (all ones, as
+ * under KVM) and raises nothing.  Under TCG it used to run again, and
+ * fail again, for ever.
+ */
+static void reporting_off(GuestPayloadAccel accel, const char *cpu,
+                          uint32_t reporting)
+{
+    QTestState *qts = start(accel, cpu, MEMERR_MODE_TOUCH);
+    uint64_t gpa = random_page();
+    GuestPayloadMailbox mb;
+
+    guest_payload_set_input(qts, MEMERR_IN_TOUCH_GPA, gpa);
+    guest_payload_set_input(qts, MEMERR_IN_REPORTING, reporting);
+    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'action': 'required'}}", gpa);
+    guest_payload_set_input(qts, MEMERR_IN_GO, 1);
+    /* Without the fix, under TCG, this waits until meson's timeout. */
+    finish(qts, &mb);
+    g_assert_cmpuint(mb.exception_count[VECTOR_MC], ==, 0);
+    g_assert_cmphex(mb.values[MEMERR_OUT_TOUCH_VALUE], ==, 0xffffffffu);
+    qtest_quit(qts);
+}
+
+static void test_bank_reporting_off(GuestPayloadAccel accel)
+{
+    reporting_off(accel, CPU_INTEL, MEMERR_REPORT_BANK_OFF);
+}
+
+static void test_mcg_reporting_off(GuestPayloadAccel accel)
+{
+    reporting_off(accel, CPU_AMD, MEMERR_REPORT_MCG_OFF);
+}
+
+static void test_no_mca(GuestPayloadAccel accel)
+{
+    reporting_off(accel, CPU_INTEL ",-mca", MEMERR_REPORT_NO_MCA);
+}
+
+/*
  * A guest that reads a poisoned page again and again (its #MC handler
  * returns past the read) takes a machine check each time; QEMU's
  * MEMORY_FAILURE events for them are rate-limited as other events a
@@ -343,5 +385,11 @@ int main(int argc, char **argv)
                            test_poison_blocks_migration);
     guest_payload_add_test("/x86/memory-error/repeated-touch",
                            test_repeated_touch);
+    guest_payload_add_test("/x86/memory-error/reporting-off/bank",
+                           test_bank_reporting_off);
+    guest_payload_add_test("/x86/memory-error/reporting-off/mcg",
+                           test_mcg_reporting_off);
+    guest_payload_add_test("/x86/memory-error/reporting-off/no-mca",
+                           test_no_mca);
     return g_test_run();
 }

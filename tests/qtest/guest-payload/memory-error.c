@@ -8,7 +8,8 @@
  * MEMERR_MODE_MC_NESTED: the handler keeps MCIP set and waits, so that a
  * second error arrives while a machine check is in progress.
  * MEMERR_MODE_TOUCH: when the qtest says go, read a page it poisoned
- * (MEMERR_IN_TOUCHES times, as a guest that ignores #MC would); the
+ * (MEMERR_IN_TOUCHES times, as a guest that ignores #MC would), with
+ * error reporting turned off first if MEMERR_IN_REPORTING says so; the
  * handler records where the #MC interrupted the guest and resumes after
  * the read.
  *
@@ -90,9 +91,26 @@ static uint32_t poll_bank(void)
     return GUEST_PAYLOAD_STATUS_PASS;
 }
 
+/* Turn error reporting off as MEMERR_IN_REPORTING says; false if it did. */
+static bool set_reporting(void)
+{
+    switch (kit_input(MEMERR_IN_REPORTING)) {
+    case MEMERR_REPORT_BANK_OFF:
+        wrmsr(MSR_MC0_CTL + 4 * bank, 0);
+        return false;
+    case MEMERR_REPORT_MCG_OFF:
+        wrmsr(MSR_MCG_CTL, 0);
+        return false;
+    case MEMERR_REPORT_NO_MCA:
+        return false;
+    }
+    return true;
+}
+
 static uint32_t touch_page(void)
 {
-    uint32_t gpa, val, touches;
+    uint32_t gpa, val = 0, touches;
+    bool reporting;
 
     kit_report(MEMERR_OUT_TOUCH_EIP, (uint32_t)(uintptr_t)memerr_touch_insn);
     kit_report(MEMERR_OUT_AFTER_EIP, (uint32_t)(uintptr_t)memerr_touch_after);
@@ -101,15 +119,17 @@ static uint32_t touch_page(void)
     }
     gpa = kit_input(MEMERR_IN_TOUCH_GPA);      /* written before GO */
     touches = kit_input(MEMERR_IN_TOUCHES) ?: 1;
+    reporting = set_reporting();
     for (uint32_t i = 0; i < touches; i++) {
         asm volatile(".globl memerr_touch_insn, memerr_touch_after\n"
                      "memerr_touch_insn: movl (%1), %0\n"
                      "memerr_touch_after: nop"
                      : "=r"(val) : "r"(gpa) : "memory");
     }
-    (void)val;
-    return mc_count == touches ? GUEST_PAYLOAD_STATUS_PASS
-                               : GUEST_PAYLOAD_STATUS_FAIL;
+    kit_report(MEMERR_OUT_TOUCH_VALUE, val);
+    /* With reporting off the reads complete, and raise nothing. */
+    return mc_count == (reporting ? touches : 0) ? GUEST_PAYLOAD_STATUS_PASS
+                                                 : GUEST_PAYLOAD_STATUS_FAIL;
 }
 
 uint32_t payload_main(void)

@@ -13,6 +13,13 @@
 #define MEMERR_IN_TOUCH_GPA     2   /* MEMERR_MODE_TOUCH: the page to read */
 #define MEMERR_IN_GO            3   /* MEMERR_MODE_TOUCH: non-zero: read it */
 #define MEMERR_IN_TOUCHES       4   /* MEMERR_MODE_TOUCH: reads (0: one) */
+#define MEMERR_IN_REPORTING     5   /* MEMERR_MODE_TOUCH: MEMERR_REPORT_* */
+
+/* MEMERR_IN_REPORTING: what the guest turns off before it reads */
+#define MEMERR_REPORT_ON        0
+#define MEMERR_REPORT_BANK_OFF  1   /* MCi_CTL of the bank: 0 */
+#define MEMERR_REPORT_MCG_OFF   2   /* MCG_CTL: 0 */
+#define MEMERR_REPORT_NO_MCA    3   /* none to turn off: the vCPU has no MCA */
 
 /* Modes */
 #define MEMERR_MODE_POLL        1   /* poll the bank, as for AMD AO */
@@ -37,6 +44,7 @@
 #define MEMERR_OUT_MC_EIP       9   /* where the #MC interrupted the guest */
 #define MEMERR_OUT_TOUCH_EIP    10  /* the instruction that read the page */
 #define MEMERR_OUT_AFTER_EIP    11  /* the instruction after it */
+#define MEMERR_OUT_TOUCH_VALUE  12  /* what the last read returned */
 
 #ifdef GUEST_PAYLOAD_KIT_H
 /* In the payload: the read of MEMERR_MODE_TOUCH and the instruction after */

@@ -36,6 +36,8 @@
 #define MCG_MCIP        (1ULL << 2)
 
 #define MSR_MCG_STATUS  0x17a
+#define MSR_MCG_CTL     0x17b
+#define MSR_MC0_CTL     0x400
 #define MSR_MC0_STATUS  0x401
 #define MSR_MC0_ADDR    0x402
 #define MSR_MC0_MISC    0x403

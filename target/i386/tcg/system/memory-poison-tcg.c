@@ -9,6 +9,12 @@
  * instruction runs again, so the guest sees its RIP with EIPV set, and
  * the access never completes.
  *
+ * Unless nothing is raised: a vCPU without MCA, or with uncorrected
+ * error reporting off in MCG_CTL or the bank's MCi_CTL, does not signal
+ * the error, and the access consumes the poisoned data as on hardware
+ * (reads return all ones, as under KVM) instead of running again, and
+ * failing again, for ever.
+ *
  * Copyright (c) 2026 qemu-resilient authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -33,5 +39,9 @@ void x86_cpu_do_transaction_failed(CPUState *cs, hwaddr physaddr, vaddr addr,
     }
     x86_cpu_inject_memory_error(X86_CPU(cs), physaddr & TARGET_PAGE_MASK,
                                 true);
-    cpu_loop_exit_restore(cs, retaddr);
+    /* #MC pending, or the machine check stops the vCPU (a reset) */
+    if (cpu_test_interrupt(cs, CPU_INTERRUPT_MCE) ||
+        qatomic_read(&cs->exit_request)) {
+        cpu_loop_exit_restore(cs, retaddr);
+    }
 }
