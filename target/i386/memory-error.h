@@ -11,6 +11,7 @@
 
 #include "cpu-qom.h"
 #include "exec/hwaddr.h"
+#include "hw/core/cpu.h"
 
 /*
  * Report a memory error at guest physical address @paddr to @cpu as
@@ -20,5 +21,13 @@
  */
 void x86_cpu_inject_memory_error(X86CPU *cpu, hwaddr paddr,
                                  bool action_required);
+
+/*
+ * Run @fn on @cs again shortly (a millisecond of guest time): for work
+ * that waits until @cs has left its machine-check handler (MCIP clear),
+ * since a second #MC under MCIP would shut it down.
+ */
+void x86_cpu_mce_retry_soon(CPUState *cs, run_on_cpu_func fn,
+                            run_on_cpu_data data);
 
 #endif

@@ -35,6 +35,7 @@
 #include "qemu/main-loop.h"
 #include "system/address-spaces.h"
 #include "system/memory.h"
+#include "system/hw_accel.h"
 #include "system/kvm.h"
 #include "system/reset.h"
 #include "system/ramblock.h"
@@ -141,10 +142,21 @@ X86PoisonedPageInfo *x86_memory_poison_list(unsigned *count)
 /*
  * Under KVM, once the vCPU is out of KVM_RUN: KVM wants the access
  * completed before the vCPU's state is touched, so the #MC follows it.
+ * A vCPU already in a machine check (MCIP: another vCPU's broadcast got
+ * there first) gets this one once its handler is done, not a second #MC
+ * now, which would shut it down.
  */
 static void poison_inject_kvm(CPUState *cs, run_on_cpu_data data)
 {
-    x86_cpu_inject_memory_error(X86_CPU(cs), data.host_ulong, true);
+    X86CPU *cpu = X86_CPU(cs);
+
+    cpu_synchronize_state(cs);
+    if (!(cpu->env.mcg_status & MCG_STATUS_MCIP)) {
+        x86_cpu_inject_memory_error(cpu, data.host_ulong, true);
+        return;
+    }
+    trace_x86_memory_poison_deferred(cs->cpu_index, data.host_ulong);
+    x86_cpu_mce_retry_soon(cs, poison_inject_kvm, data);
 }
 
 static MemTxResult poison_access(void *opaque, hwaddr addr, bool is_write)

@@ -9,6 +9,12 @@
  *   guest-helper poison-kernel
  *                          the same, but the kernel reads the page for it
  *                          (through /proc/self/mem: a plain kernel copy)
+ *   guest-helper poison-shared
+ *                          a page shared by two processes pinned to CPUs
+ *                          0 and 1: print its guest-physical address; on
+ *                          the first line from stdin both read it at
+ *                          once; each child's SIGBUS (or clean end) and
+ *                          exit status are reported
  *   guest-helper aes N     run AES-NI rounds for N seconds, printing a
  *                          progress line every second
  *
@@ -20,6 +26,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,6 +38,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <wmmintrin.h>
@@ -149,6 +158,85 @@ static int poison(bool by_kernel)
     return 0;
 }
 
+/* One reader of poison_shared(): pinned, waiting for *go, then reading */
+static void shared_reader(int cpu,
+                          volatile uint8_t *page, /* each read reaches it */
+                          volatile int *go)       /* set by the parent */
+{
+    cpu_set_t set;
+    unsigned sum = 0;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) < 0) {
+        perror("helper: sched_setaffinity");
+        _exit(1);
+    }
+    /* Early kill for the readers only: the parent must live to report */
+    if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0) < 0) {
+        perror("helper: PR_MCE_KILL");
+        _exit(1);
+    }
+    say("reader %d on cpu %d", getpid(), sched_getcpu());
+    while (!*go) {
+        /* spin: both readers must be running when the read starts */
+    }
+    for (long i = 0; i < PAGE_SIZE_X86; i += 64) {
+        sum += page[i];
+    }
+    say("reader %d read ok sum=%u", getpid(), sum);
+    _exit(0);
+}
+
+static int poison_shared(void)
+{
+    struct sigaction sa = { .sa_sigaction = on_sigbus,
+                            .sa_flags = SA_SIGINFO };
+    volatile uint8_t *page;     /* volatile: as in poison() */
+    volatile int *go;           /* volatile: the readers spin on it */
+    char line[64];
+    pid_t pids[2];
+
+    sigaction(SIGBUS, &sa, NULL);
+    page = mmap(NULL, PAGE_SIZE_X86, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    go = mmap(NULL, PAGE_SIZE_X86, PROT_READ | PROT_WRITE,
+              MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (page == MAP_FAILED || go == MAP_FAILED ||
+        mlock((void *)page, PAGE_SIZE_X86) < 0) {
+        perror("helper: mmap/mlock");
+        return 1;
+    }
+    memset((void *)page, 0x5a, PAGE_SIZE_X86);
+    for (int i = 0; i < 2; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0) {
+            perror("helper: fork");
+            return 1;
+        }
+        if (!pids[i]) {
+            shared_reader(i, page, go);
+        }
+    }
+    say("page %p gpa=0x%llx pid=%d", (void *)page,
+        (unsigned long long)page_gpa((void *)page), getpid());
+    if (!fgets(line, sizeof(line), stdin)) {
+        return 1;
+    }
+    *go = 1;
+    for (int i = 0; i < 2; i++) {
+        int status;
+
+        if (waitpid(pids[i], &status, 0) < 0) {
+            perror("helper: waitpid");
+            return 1;
+        }
+        say("reader %d exit %d", pids[i],
+            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    return 0;
+}
+
 static int aes(int seconds)
 {
     __m128i block = _mm_set1_epi32(0x12345678);
@@ -180,10 +268,14 @@ int main(int argc, char **argv)
     if (argc == 2 && !strcmp(argv[1], "poison-kernel")) {
         return poison(true);
     }
+    if (argc == 2 && !strcmp(argv[1], "poison-shared")) {
+        return poison_shared();
+    }
     if (argc == 3 && !strcmp(argv[1], "aes")) {
         return aes(atoi(argv[2]));
     }
     fprintf(stderr,
-            "usage: guest-helper poison | poison-kernel | aes SECONDS\n");
+            "usage: guest-helper poison | poison-kernel | poison-shared | "
+            "aes SECONDS\n");
     return 2;
 }

@@ -131,6 +131,7 @@ AMD_RECOVERY_CPU = 'EPYC-v5'
 # GenuineIntel with MCA; QEMU's MCG_CAP has SER_P (software recovery).
 INTEL_CPU = 'Nehalem'
 AR_RUNS = 20
+SHARED_RUNS = 6
 MOVES = 50
 MOVE_MEM = '256M'       # what a move copies
 
@@ -327,6 +328,35 @@ def intel_ar_user(self, kernel):
     """Intel AR on access: the process dies with BUS_MCEERR_AR, 20 times."""
     ar_on_access(self, self.boot(kernel, cpu=INTEL_CPU, kernel_log=True),
                  AR_RUNS)
+
+
+def intel_ar_shared(self, kernel):
+    """Two vCPUs read one poisoned page at once: both readers die of
+    SIGBUS, the guest runs on; 6 times.
+
+    Each access raises its own #MC, broadcast to the other vCPU (Intel).
+    The guest used to be reset when the other's broadcast reached a vCPU
+    already in its machine check, or to freeze, each vCPU waiting for the
+    other to take its broadcast."""
+    g = self.boot(kernel, cpu=INTEL_CPU, kernel_log=True, args=('-smp', '2'))
+    start = g.pos
+    for n in range(SHARED_RUNS):
+        gpa = start_poison_helper(g, 'poison-shared')
+        g.cmd('x-inject-memory-error', gpa=gpa, action='required')
+        mark = g.pos
+        g.run('echo go >&3; exec 3>&-')
+        g.pos = mark        # the readers may answer before the shell
+        exits = [int(self.assert_console(
+            g, rb'helper: reader \d+ exit (\d+)\r?\n',
+            f'run {n + 1}: a reader ended').group(1)) for _ in range(2)]
+        self.assert_console(g, rb'helper-exit 0\r?\n',
+                            f'run {n + 1}: the helper ended')
+        self.assertTrue(10 in exits and set(exits) <= {10, 11},
+                        f'run {n + 1}: expected one reader to exit 10 '
+                        '(BUS_MCEERR_AR) and the other 10 or 11 (AO), got '
+                        f'{exits}')
+        self.assertTrue(g.alive(), f'run {n + 1}: the guest died')
+    self.assert_no(g, 'Kernel panic', start)
 
 
 # -- moving a running guest ---------------------------------------------
@@ -630,6 +660,7 @@ SCENARIOS = {
     'amd_ar_without_succor': (amd_ar_without_succor, None),
     'intel_ao': (intel_ao, None),
     'intel_ar_user': (intel_ar_user, None),
+    'intel_ar_shared': (intel_ar_shared, None),
     'cpu_fallback': (cpu_fallback, None),
     'cpuid_guard': (cpuid_guard, None),
     'vcpu_events_moves': (vcpu_events_moves, None),

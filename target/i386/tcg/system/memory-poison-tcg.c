@@ -9,6 +9,12 @@
  * instruction runs again, so the guest sees its RIP with EIPV set, and
  * the access never completes.
  *
+ * A vCPU that another's broadcast machine check has reached first
+ * (MCIP set, the #MC not taken yet) takes that one first: the access
+ * runs again after the handler, and raises its own then, as on hardware
+ * the broadcast stops the core before it consumes the poison.  A second
+ * #MC now would shut the vCPU down.
+ *
  * Unless nothing is raised: a vCPU without MCA, or with uncorrected
  * error reporting off in MCG_CTL or the bank's MCi_CTL, does not signal
  * the error, and the access consumes the poisoned data as on hardware
@@ -33,12 +39,17 @@ void x86_cpu_do_transaction_failed(CPUState *cs, hwaddr physaddr, vaddr addr,
                                    int mmu_idx, MemTxAttrs attrs,
                                    MemTxResult response, uintptr_t retaddr)
 {
+    X86CPU *cpu = X86_CPU(cs);
+
     /* Other failed accesses (unassigned addresses) stay as they were. */
     if (!x86_memory_poisoned(physaddr)) {
         return;
     }
-    x86_cpu_inject_memory_error(X86_CPU(cs), physaddr & TARGET_PAGE_MASK,
-                                true);
+    if ((cpu->env.mcg_status & MCG_STATUS_MCIP) &&
+        cpu_test_interrupt(cs, CPU_INTERRUPT_MCE)) {
+        cpu_loop_exit_restore(cs, retaddr);
+    }
+    x86_cpu_inject_memory_error(cpu, physaddr & TARGET_PAGE_MASK, true);
     /* #MC pending, or the machine check stops the vCPU (a reset) */
     if (cpu_test_interrupt(cs, CPU_INTERRUPT_MCE) ||
         qatomic_read(&cs->exit_request)) {
