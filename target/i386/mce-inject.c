@@ -26,6 +26,7 @@
 #include "system/hw_accel.h"
 #include "system/kvm.h"
 #include "system/memory.h"
+#include "system/runstate.h"
 #include "cpu.h"
 #include "monitor-cpu.h"
 #include "memory-error.h"
@@ -162,6 +163,41 @@ static void raise_memory_error_sigbus(void *page, bool ar, CPUState *cs,
     }
 }
 
+/*
+ * Whether an action-required error raised now can reach @cpu.  Under KVM
+ * it is the host's SIGBUS, and kvm_arch_on_sigbus_vcpu() ends QEMU for
+ * one the vCPU cannot take; the vCPU takes it when it next runs, and a
+ * second SIGBUS before that ends QEMU too.
+ */
+static bool memory_error_can_raise(X86CPU *cpu, Error **errp)
+{
+    CPUX86State *env = &cpu->env;
+    int index = CPU(cpu)->cpu_index;
+
+    if (!env->mcg_cap) {
+        error_setg(errp, "vCPU %d has no machine-check architecture", index);
+        return false;
+    }
+    if (!kvm_enabled()) {
+        return true;
+    }
+    if (!(env->mcg_cap & MCG_SER_P) &&
+        !(cpu->amd_mca_recovery && IS_AMD_CPU(env))) {
+        error_setg(errp, "vCPU %d cannot recover from an action-required "
+                   "memory error (no MCG_CAP.SER_P%s): the host's SIGBUS "
+                   "would end QEMU", index,
+                   IS_AMD_CPU(env) ? ", no x-amd-mca-recovery" : "");
+        return false;
+    }
+    if (!runstate_is_running()) {
+        error_setg(errp, "the VM is not running: vCPU %d would take the "
+                   "error only when it runs, and a second one before that "
+                   "would end QEMU; resume the VM first", index);
+        return false;
+    }
+    return true;
+}
+
 void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
                                bool has_immediate, bool immediate,
                                bool has_cpu_index, int64_t cpu_index,
@@ -186,6 +222,9 @@ void qmp_x_inject_memory_error(uint64_t gpa, MemoryErrorKind action,
         if (!cs) {
             return;
         }
+    }
+    if (ar && immediate && !memory_error_can_raise(X86_CPU(cs), errp)) {
+        return;
     }
     if (ar && !immediate && x86_memory_poisoned(gpa)) {
         error_setg(errp, "the page at 0x%" PRIx64 " is already poisoned",

@@ -11,6 +11,7 @@
 #include "qobject/qdict.h"
 #include "libqtest.h"
 #include "guest-payload.h"
+#include "guest-payload/memory-error.h"
 #include "guest-payload/x86-arch.h"
 
 static void assert_inject_error(QTestState *qts, int64_t cpu, int64_t bank,
@@ -128,6 +129,54 @@ static void test_memory_error_bad_input(void)
     g_assert(strstr(out, "no vCPU with index 3"));
     g_free(out);
     assert_running(qts);
+    qtest_quit(qts);
+}
+
+/* An action-required error raised now ('immediate') on @qts's vCPU 0 */
+static void raise_now_refused(QTestState *qts, const char *expected)
+{
+    guest_payload_qmp_refused(qts, expected,
+                              "{'execute': 'x-inject-memory-error',"
+                              " 'arguments': {'gpa': 16777216,"
+                              " 'action': 'required', 'immediate': true}}");
+}
+
+/*
+ * What the vCPU cannot take is refused, not raised: under KVM the host's
+ * SIGBUS for an error a vCPU without MCA cannot take ended QEMU
+ * (exit(1)), and so did a second one while the VM was paused, before the
+ * vCPU had taken the first; under TCG nothing happened and QMP said
+ * nothing.
+ */
+static void test_raise_now_refused(GuestPayloadAccel accel)
+{
+    QTestState *qts = guest_payload_start(accel, "memory-error",
+                                          "-cpu qemu64,vendor=GenuineIntel,"
+                                          "-mca");
+    g_autofree char *status = NULL;
+
+    guest_payload_set_input(qts, MEMERR_IN_MODE, MEMERR_MODE_TOUCH);
+    qtest_qmp_assert_success(qts, "{'execute': 'cont'}");
+    guest_payload_wait_checkpoint(qts, MEMERR_CP_READY);
+    raise_now_refused(qts, "vCPU 0 has no machine-check architecture");
+    assert_running(qts);
+    qtest_quit(qts);
+
+    qts = guest_payload_start(accel, "memory-error",
+                              "-cpu qemu64,vendor=GenuineIntel");
+    if (accel == GUEST_PAYLOAD_KVM) {
+        for (int i = 0; i < 2; i++) {
+            raise_now_refused(qts, "the VM is not running");
+        }
+    } else {
+        /* TCG raises it at once, paused or not: nothing waits */
+        qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                                 " 'arguments': {'gpa': 16777216,"
+                                 " 'action': 'required',"
+                                 " 'immediate': true}}");
+    }
+    status = guest_payload_run_status(qts);
+    g_assert_cmpstr(status, ==, "prelaunch");
     qtest_quit(qts);
 }
 
@@ -256,5 +305,7 @@ int main(int argc, char **argv)
     qtest_add_func("/x86/memory-error/gpa2hpa", test_gpa2hpa);
     qtest_add_func("/x86/memory-error/gpa2hpa/hidden", test_gpa2hpa_hidden);
     qtest_add_func("/x86/memory-error/smca/bad-config", test_smca_bad_config);
+    guest_payload_add_test("/x86/memory-error/inject-memory-error/"
+                           "raise-now-refused", test_raise_now_refused);
     return g_test_run();
 }
