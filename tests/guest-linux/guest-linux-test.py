@@ -25,6 +25,8 @@ import pycotap
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # pylint: disable=wrong-import-position
 import guest  # noqa: E402
+from guest import (AMD_AO_MISC, AMD_AO_STATUS, FREE_PAGE,  # noqa: E402
+                   MSR_ACCESS_ERROR, hmp_mce_ao)
 
 LOG_DIR = os.path.join(guest.TOP, 'build', 'guest-linux', 'logs')
 KERNELS = guest.kernels()
@@ -32,15 +34,8 @@ KVM_VERDICT = guest.kvm_verdict()
 INITRD = guest.initramfs()
 
 AMD_CPU = 'EPYC-v4'
-# A page the guest has not used yet: Linux offlines it as a free page.
-FREE_PAGE = 0x10000000
-# Deferred (bit 44) with POISON (bit 43), as QEMU reports an
-# action-optional memory error to an AMD guest; VAL EN MISCV ADDRV.
-AMD_AO_STATUS = 0x9c00180000000000
-AMD_AO_MISC = 0x8c
 # The same with SYNDV (bit 53): Linux 7.x then reads MCA_SYND1 and SYND2.
 AMD_AO_SYNDV_STATUS = 0x9c20180000000000
-MSR_ACCESS_ERROR = 'MSR access error'
 SMCA_UMC_IPID = 0x96 << 32      # bank 9 with smca=on: a UMC
 
 
@@ -170,10 +165,6 @@ def ar_on_access(self, g, runs):
                          f'10 (BUS_MCEERR_AR), got {m.group(1)!r}')
         self.assertTrue(g.alive(), f'run {n + 1}: the guest died')
     self.assert_no(g, 'Kernel panic', start)
-
-
-def hmp_mce_ao(g):
-    g.hmp(f'mce 0 9 {AMD_AO_STATUS:#x} 0 {FREE_PAGE:#x} {AMD_AO_MISC:#x}')
 
 
 def qmp_memory_error_ao(g):

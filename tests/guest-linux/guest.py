@@ -35,6 +35,13 @@ BINARIES = {
                             'qemu-system-x86_64'),
 }
 HERE = os.path.join(TOP, 'tests', 'guest-linux')
+# A page the guest has not used yet: Linux offlines it as a free page.
+FREE_PAGE = 0x10000000
+# Deferred (bit 44) with POISON (bit 43), as QEMU reports an
+# action-optional memory error to an AMD guest; VAL EN MISCV ADDRV.
+AMD_AO_STATUS = 0x9c00180000000000
+AMD_AO_MISC = 0x8c
+MSR_ACCESS_ERROR = 'MSR access error'
 READY_RE = re.compile(rb'guest-linux: ready (\S+)')
 PANIC_RE = re.compile(rb'Kernel panic - not syncing: ([^\r\n]*)\r?\n')
 BOOT_TIMEOUT = 120
@@ -87,6 +94,12 @@ def initramfs():
     return subprocess.run([os.path.join(HERE, 'make-initramfs.sh')],
                           check=True, stdout=subprocess.PIPE,
                           text=True).stdout.strip()
+
+
+def hmp_mce_ao(g):
+    """An AMD action-optional error at FREE_PAGE, logged in bank 9 through
+    HMP 'mce' (vanilla has no x-inject-memory-error)."""
+    g.hmp(f'mce 0 9 {AMD_AO_STATUS:#x} 0 {FREE_PAGE:#x} {AMD_AO_MISC:#x}')
 
 
 class GuestLinux:

@@ -9,7 +9,10 @@ booted under TCG on -cpu EPYC-v4,+svm,+npt loads kvm_amd with nested
 paging, sees this machine's / read-only over 9p and runs the very binaries
 just built (tests/kvm-amd/make-l1.sh, l1-init).  Inside it, each qtest of
 meson's suite 'resilient-qtest' runs its KVM cases; every TAP line they
-print is a case here, named "L1 <test path>".
+print is a case here, named "L1 <test path>".  Then the scripts of
+IN_L1 run there, as root: deferred-error-linux-test.py boots Debian's
+6.19.6 guest on vanilla and on the fork under L1's KVM (the report the
+fork was founded on, reproduced and refuted).
 
 Copyright (c) 2026 qemu-resilient authors
 
@@ -28,6 +31,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, 'tests', 'integration'))
+sys.path.insert(0, os.path.join(TOP, 'tests', 'guest-linux'))
+import guest  # noqa: E402
 from harness import BINARIES, Qemu  # noqa: E402
 from tap import Tap  # noqa: E402
 
@@ -38,10 +43,13 @@ L1_MEM = '3G'
 L1_TIMEOUT = 1200
 QTEST_TIMEOUT = 300                     # one qtest's KVM cases, in L1
 TAP_RE = re.compile(r'^(not ok|ok) \d+ (.*?)(?: # SKIP (.*))?$')
-# TAP scripts of tests/kvm-amd to run in L1 itself, as root there, named
-# in KVM_AMD_IN_L1: by hand for now (hwpoison-test.py: see kvm-amd.rst)
-IN_L1 = os.environ.get('KVM_AMD_IN_L1', '').split()
-IN_L1_TIMEOUT = 600
+# TAP scripts of tests/kvm-amd to run in L1 itself, as root there; more
+# named in KVM_AMD_IN_L1 (hwpoison-test.py, by hand: see kvm-amd.rst)
+IN_L1 = ['deferred-error-linux-test.py'] + \
+    os.environ.get('KVM_AMD_IN_L1', '').split()
+IN_L1_TIMEOUT = 900
+# The guest of deferred-error-linux-test.py: the kernel of the report
+GUEST_KERNEL = '6.19'
 # KVM_AMD_ONLY=<extended regex>: only the cases or scripts it matches
 ONLY = os.environ.get('KVM_AMD_ONLY', '.')
 
@@ -76,8 +84,12 @@ NOT_IN_L1 = {
 def job_script(binaries):
     """What L1 runs: each KVM case of each qtest (as the qtest lists them
     there, where /dev/kvm is AMD's) in a process of its own, its TAP
-    between markers."""
+    between markers; then the scripts of IN_L1, with the guest kernel and
+    initramfs fetched here (L1 sees / read-only)."""
     lines = ['export QTEST_QEMU_BINARY=' + shlex.quote(BINARIES['fork']),
+             'export KVM_AMD_KERNEL=' +
+             shlex.quote(guest.kernels()[GUEST_KERNEL]),
+             'export KVM_AMD_INITRD=' + shlex.quote(guest.initramfs()),
              'cd /tmp',
              'grep -m1 vendor_id /proc/cpuinfo',
              'dmesg | grep kvm_amd']
