@@ -247,7 +247,6 @@ static void poison_reset(void *unused)
     x86_memory_poison_forget();
 }
 
-/* The entry for the page at @gpa, created if need be; NULL if not RAM. */
 bool x86_guest_ram_page(hwaddr gpa, MemoryRegionSection *ram, Error **errp)
 {
     *ram = memory_region_find(get_system_memory(), gpa & TARGET_PAGE_MASK,
@@ -275,6 +274,7 @@ bool x86_guest_ram_page(hwaddr gpa, MemoryRegionSection *ram, Error **errp)
     return false;
 }
 
+/* The entry for the page at @gpa, created if need be; NULL if not RAM. */
 static PoisonedPage *get_page(hwaddr gpa, Error **errp)
 {
     hwaddr page = gpa & TARGET_PAGE_MASK;
