@@ -30,8 +30,8 @@
 #include "memory-poison.h"
 #include "trace.h"
 
-/* A bound on what a stream may ask for: 64 GiB of 4 KiB pages. */
-#define POISON_STREAM_MAX_PAGES (1 << 24)
+/* Every page of the list is poisoned for access on arrival */
+#define POISON_STREAM_MAX_PAGES X86_MEMORY_POISON_ON_ACCESS_MAX
 
 typedef struct PoisonRecord {
     uint64_t gpa;
@@ -108,7 +108,8 @@ static bool poison_count_valid(void *opaque, int version_id)
 
     if (s->count < 0 || s->count > POISON_STREAM_MAX_PAGES) {
         error_report("resilient-poisoned-memory: %d pages is not a count "
-                     "of poisoned pages (at most %d)", s->count,
+                     "of poisoned pages (at most %d, as many as QEMU "
+                     "poisons for access)", s->count,
                      POISON_STREAM_MAX_PAGES);
         return false;
     }

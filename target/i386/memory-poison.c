@@ -69,6 +69,7 @@ typedef struct PoisonedPage {
 static GHashTable *poison_pages;
 static GHashTable *poison_ram;
 static unsigned poison_count;
+static unsigned poison_regions;         /* enabled on-access regions */
 static QemuMutex poison_lock;
 
 static void __attribute__((constructor)) poison_lock_init(void)
@@ -229,6 +230,7 @@ void x86_memory_poison_forget(void)
         if (p->on_access) {
             memory_region_set_enabled(&p->mr, false);
             p->on_access = false;
+            poison_regions--;
         }
         if (!p->host) {
             address_space_write(&address_space_memory, p->gpa,
@@ -315,6 +317,24 @@ static void mark_poisoned(PoisonedPage *p)
     }
 }
 
+/* Whether one more page can be poisoned for access (see memory-poison.h) */
+static bool on_access_room(Error **errp)
+{
+    if (poison_regions >= X86_MEMORY_POISON_ON_ACCESS_MAX) {
+        error_setg(errp, "%u pages are poisoned for access, as many as QEMU "
+                   "keeps (each is a memory region of its own); a reset "
+                   "clears them", X86_MEMORY_POISON_ON_ACCESS_MAX);
+        return false;
+    }
+    /* Splitting a slot of RAM around the page takes two more */
+    if (kvm_enabled() && kvm_get_free_memslots() < 2) {
+        error_setg(errp, "KVM has no memory slot left for another page "
+                   "poisoned for access (%u pages are)", poison_regions);
+        return false;
+    }
+    return true;
+}
+
 static void enable_on_access(PoisonedPage *p)
 {
     if (!p->has_region) {
@@ -330,6 +350,7 @@ static void enable_on_access(PoisonedPage *p)
         memory_region_set_enabled(&p->mr, true);
     }
     p->on_access = true;
+    poison_regions++;
 }
 
 bool x86_memory_poison_page(hwaddr gpa, Error **errp)
@@ -339,6 +360,9 @@ bool x86_memory_poison_page(hwaddr gpa, Error **errp)
     if (x86_memory_poisoned(gpa)) {
         error_setg(errp, "the page at 0x%" HWADDR_PRIx " is already poisoned",
                    gpa & TARGET_PAGE_MASK);
+        return false;
+    }
+    if (!on_access_room(errp)) {
         return false;
     }
     p = get_page(gpa, errp);
@@ -371,6 +395,9 @@ bool x86_memory_poison_restore(const X86PoisonedPageInfo *info, Error **errp)
     PoisonedPage *p = get_page(info->gpa, errp);
 
     if (!p) {
+        return false;
+    }
+    if (!p->on_access && !on_access_room(errp)) {
         return false;
     }
     mark_poisoned(p);

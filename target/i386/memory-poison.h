@@ -25,11 +25,20 @@ typedef struct X86PoisonedPageInfo {
 } X86PoisonedPageInfo;
 
 /*
+ * How many pages may be poisoned for access at once.  Each is a memory
+ * region of its own over guest RAM, which splits RAM's sections (QEMU's
+ * dispatch map holds 4096 and aborts past that) and, under KVM, its
+ * memory slots; the bound keeps both well inside their limits.
+ */
+#define X86_MEMORY_POISON_ON_ACCESS_MAX 1024
+
+/*
  * Poison the guest page that holds @gpa: from now until the next system
  * reset, a vCPU that reads, writes or fetches from it gets the
  * action-required machine check that consumed poison raises on hardware,
  * as its vendor encodes it.  False, with @errp set, if the page is
- * already poisoned that way or is not guest RAM.
+ * already poisoned that way, is not guest RAM, or X86_MEMORY_POISON_ON_
+ * ACCESS_MAX pages (or KVM's memory slots) are taken.
  */
 bool x86_memory_poison_page(hwaddr gpa, Error **errp);
 
@@ -52,7 +61,8 @@ void x86_memory_poison_record(hwaddr gpa, bool action_required, bool host);
 
 /*
  * Poison a page for a guest that arrived by migration: on access, and
- * reported as @info says.  False, with @errp set, if it is not guest RAM.
+ * reported as @info says.  False, with @errp set, if it is not guest RAM
+ * or no more pages can be poisoned for access.
  */
 bool x86_memory_poison_restore(const X86PoisonedPageInfo *info,
                                Error **errp);

@@ -180,6 +180,49 @@ static void test_raise_now_refused(GuestPayloadAccel accel)
     qtest_quit(qts);
 }
 
+/*
+ * Pages poisoned for access are bounded (each is a memory region of its
+ * own): the one past the bound is refused, naming it, the VM running on.
+ * QEMU used to abort in phys_section_add() before 3,000.
+ */
+static void test_on_access_bound(void)
+{
+    QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
+    /* Non-adjacent pages from 16 MiB, as the report had them */
+    const uint64_t base = 16 << 20, stride = 2 << 12;
+    unsigned n;
+
+    for (n = 0; ; n++) {
+        QDict *rsp = qtest_qmp(qts, "{'execute': 'x-inject-memory-error',"
+                               " 'arguments': {'gpa': %" PRIu64 ","
+                               " 'action': 'required'}}", base + n * stride);
+        bool refused = qdict_haskey(rsp, "error");
+
+        if (refused) {
+            const char *desc = qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                             "desc");
+            g_test_message("page %u refused: %s", n, desc);
+            g_assert(strstr(desc, "as many as QEMU keeps"));
+        }
+        qobject_unref(rsp);
+        if (refused) {
+            break;
+        }
+        g_assert_cmpuint(n, <, 100000);
+    }
+    g_assert_cmpuint(n, >=, 1000);
+    assert_running(qts);
+
+    /* A reset gives the pages back: the bound is for pages poisoned now */
+    qtest_qmp_assert_success(qts, "{'execute': 'system_reset'}");
+    qtest_qmp_eventwait(qts, "RESET");
+    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'action': 'required'}}", base + n * stride);
+    assert_running(qts);
+    qtest_quit(qts);
+}
+
 static void test_gpa2hpa(void)
 {
     QTestState *qts = qtest_init("-accel tcg -m 128M -nodefaults");
@@ -305,6 +348,8 @@ int main(int argc, char **argv)
     qtest_add_func("/x86/memory-error/gpa2hpa", test_gpa2hpa);
     qtest_add_func("/x86/memory-error/gpa2hpa/hidden", test_gpa2hpa_hidden);
     qtest_add_func("/x86/memory-error/smca/bad-config", test_smca_bad_config);
+    qtest_add_func("/x86/memory-error/inject-memory-error/on-access-bound",
+                   test_on_access_bound);
     guest_payload_add_test("/x86/memory-error/inject-memory-error/"
                            "raise-now-refused", test_raise_now_refused);
     return g_test_run();
