@@ -261,24 +261,37 @@ static size_t find_list(const char *buf, size_t len)
     return at - buf + strlen(name) + 8;
 }
 
+/* What @src saves (file:), its length in @len; @src is gone after it. */
+static char *save(QTestState *src, size_t *len)
+{
+    g_autofree char *path = g_strdup_printf("%s/poison-%d.mig",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *error = migrate(src, uri);
+    char *saved;
+
+    g_assert_null(error);
+    qtest_quit(src);
+    g_assert_true(g_file_get_contents(path, &saved, len, NULL));
+    unlink(path);
+    return saved;
+}
+
 /*
- * A saved stream with its list edited by @edit must fail to load, saying
- * @where and @what.
+ * Stream @buf must fail to load, saying @where and @what; the destination
+ * answers, still waiting for a stream.
  */
-static void bad_list(GuestPayloadAccel accel, const char *saved, size_t len,
-                     void (*edit)(char *list), const char *where,
-                     const char *what)
+static void load_refused(GuestPayloadAccel accel, const char *buf,
+                         size_t len, const char *where, const char *what)
 {
     g_autofree char *path = g_strdup_printf("%s/poison-bad-%d.mig",
                                             g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("file:%s", path);
-    g_autofree char *copy = g_memdup2(saved, len);
     g_autofree char *status = NULL;
     g_autofree char *error = NULL;
     QTestState *dst;
 
-    edit(copy + find_list(copy, len));
-    g_assert_true(g_file_set_contents(path, copy, len, NULL));
+    g_assert_true(g_file_set_contents(path, buf, len, NULL));
     dst = start(accel, "", true);
     guest_migration_incoming(dst, uri);
     status = guest_migration_wait_end(dst);
@@ -293,6 +306,17 @@ static void bad_list(GuestPayloadAccel accel, const char *saved, size_t len,
     g_assert_cmpstr(status, ==, "inmigrate");
     qtest_quit(dst);
     unlink(path);
+}
+
+/* A saved stream with its list edited by @edit must fail to load. */
+static void bad_list(GuestPayloadAccel accel, const char *saved, size_t len,
+                     void (*edit)(char *list), const char *where,
+                     const char *what)
+{
+    g_autofree char *copy = g_memdup2(saved, len);
+
+    edit(copy + find_list(copy, len));
+    load_refused(accel, copy, len, where, what);
 }
 
 /* Big-endian fields: count (be32), then gpa (be64), kind, reported. */
@@ -323,22 +347,12 @@ static void outside_ram(char *list)
 
 static void test_bad_list(GuestPayloadAccel accel)
 {
-    g_autofree char *path = g_strdup_printf("%s/poison-%d.mig",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("file:%s", path);
     g_autofree char *saved = NULL;
-    g_autofree char *error = NULL;
-    QTestState *src;
     size_t len;
     Pages p;
 
     pick_pages(&p);
-    src = start_source(accel, "", &p);
-    error = migrate(src, uri);
-    g_assert_null(error);
-    qtest_quit(src);
-    g_assert_true(g_file_get_contents(path, &saved, &len, NULL));
-    unlink(path);
+    saved = save(start_source(accel, "", &p), &len);
 
     bad_list(accel, saved, len, unaligned, "entry 0: ", "is not page-aligned");
     bad_list(accel, saved, len, twice, "entry 1: ", "is listed twice");
@@ -382,43 +396,17 @@ static size_t find_mcg_cap(const char *buf, size_t len)
  */
 static void test_too_many_banks(GuestPayloadAccel accel)
 {
-    g_autofree char *path = g_strdup_printf("%s/mcg-cap-%d.mig",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("file:%s", path);
     g_autofree char *saved = NULL;
-    g_autofree char *error = NULL;
-    g_autofree char *status = NULL;
-    QTestState *qts;
     size_t len, at;
 
-    qts = start(accel, "", false);
-    error = migrate(qts, uri);
-    g_assert_null(error);
-    qtest_quit(qts);
-    g_assert_true(g_file_get_contents(path, &saved, &len, NULL));
-
+    saved = save(start(accel, "", false), &len);
     at = find_mcg_cap(saved, len);
     g_test_message("MCG_CAP in the stream: 0x%02x%02x%02x%02x, %u banks",
                    (unsigned char)saved[at + 4], (unsigned char)saved[at + 5],
                    (unsigned char)saved[at + 6], (unsigned char)saved[at + 7],
                    (unsigned char)saved[at + 7]);
     saved[at + 7] = (char)0xff;
-    g_assert_true(g_file_set_contents(path, saved, len, NULL));
-
-    qts = start(accel, "", true);
-    guest_migration_incoming(qts, uri);
-    status = guest_migration_wait_end(qts);
-    g_assert_cmpstr(status, ==, "failed");
-    g_free(error);
-    error = guest_migration_query_str(qts, "error-desc");
-    g_test_message("the destination said: %s", error);
-    g_assert_nonnull(error);
-    g_assert(strstr(error, "cpu"));
-    g_free(status);
-    status = guest_payload_run_status(qts);
-    g_assert_cmpstr(status, ==, "inmigrate");
-    qtest_quit(qts);
-    unlink(path);
+    load_refused(accel, saved, len, "'cpu'", "post load hook failed");
 }
 
 int main(int argc, char **argv)
