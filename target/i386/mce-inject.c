@@ -121,6 +121,16 @@ static void *guest_ram_page(uint64_t gpa, Error **errp)
     return (void *)((uintptr_t)hva & qemu_real_host_page_mask());
 }
 
+/* Pages of the SIGBUSes raised here and not handled yet; under the BQL */
+static GHashTable *simulated_pages;
+
+bool x86_memory_error_simulated(void *host_addr)
+{
+    void *page = (void *)((uintptr_t)host_addr & qemu_real_host_page_mask());
+
+    return simulated_pages && g_hash_table_remove(simulated_pages, page);
+}
+
 typedef struct SigbusParams {
     void *page;
     bool ar;
@@ -153,12 +163,17 @@ static void raise_memory_error_sigbus(void *page, bool ar, CPUState *cs,
 {
     SigbusParams p = { .page = page, .ar = ar };
 
+    if (!simulated_pages) {
+        simulated_pages = g_hash_table_new(NULL, NULL);
+    }
+    g_hash_table_add(simulated_pages, page);
     if (ar) {
         run_on_cpu(cs, raise_sigbus_here, RUN_ON_CPU_HOST_PTR(&p));
     } else {
         raise_sigbus_here(NULL, RUN_ON_CPU_HOST_PTR(&p));
     }
     if (p.err) {
+        g_hash_table_remove(simulated_pages, page);
         error_setg_errno(errp, p.err, "cannot raise SIGBUS");
     }
 }

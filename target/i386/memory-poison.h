@@ -67,6 +67,13 @@ void x86_memory_poison_record(hwaddr gpa, bool action_required, bool host);
 bool x86_memory_poison_restore(const X86PoisonedPageInfo *info,
                                Error **errp);
 
+/*
+ * Whether the SIGBUS for @host_addr is one that x-inject-memory-error
+ * raised (forgetting it): the page is intact, not on the host's
+ * hardware-poison list, and a reset needs not replace it.
+ */
+bool x86_memory_error_simulated(void *host_addr);
+
 /* Whether the guest page that holds @gpa is poisoned for guest access. */
 bool x86_memory_poisoned(hwaddr gpa);
 
