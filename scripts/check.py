@@ -376,6 +376,7 @@ def main():
     if not only:
         # every download path of the set-up, against an empty cache
         run_tap_script(tally, 'fetch-test.py', 900, where='setup')
+        run_tap_script(tally, 'series-rules-test.py', 300, where='setup')
         run_script(tally, 'patch-series', ['scripts/check-series.sh'], 300)
         run_script(tally, 'checkpatch', ['scripts/checkpatch.sh'], 300)
         run_script(tally, 'overlay-headers', ['scripts/check-headers.py'], 300)
