@@ -18,6 +18,7 @@
 #include "qapi/qapi-commands-memory-error.h"
 #include "qapi/qapi-visit-memory-error.h"
 #include "qobject/qdict.h"
+#include "qom/object.h"
 #include "monitor/hmp.h"
 #include "monitor/hmp-target.h"
 #include "exec/target_page.h"
@@ -196,8 +197,11 @@ static bool memory_error_can_raise(X86CPU *cpu, Error **errp)
     if (!kvm_enabled()) {
         return true;
     }
+    /* As kvm_arch_on_sigbus_vcpu() decides */
     if (!(env->mcg_cap & MCG_SER_P) &&
-        !(cpu->amd_mca_recovery && IS_AMD_CPU(env))) {
+        !(IS_AMD_CPU(env) && object_property_get_bool(OBJECT(cpu),
+                                                      "x-amd-mca-recovery",
+                                                      NULL))) {
         error_setg(errp, "vCPU %d cannot recover from an action-required "
                    "memory error (no MCG_CAP.SER_P%s): the host's SIGBUS "
                    "would end QEMU", index,

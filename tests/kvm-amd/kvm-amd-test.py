@@ -90,7 +90,7 @@ def job_script(binaries):
              'export KVM_AMD_KERNEL=' +
              shlex.quote(guest.kernels()[GUEST_KERNEL]),
              'export KVM_AMD_INITRD=' + shlex.quote(guest.initramfs()),
-             'cd /tmp',
+             'cd "$TMPDIR"',
              'grep -m1 vendor_id /proc/cpuinfo',
              'dmesg | grep kvm_amd']
     only = shlex.quote(ONLY)
