@@ -30,9 +30,6 @@
 #include "memory-poison.h"
 #include "trace.h"
 
-/* Every page of the list is poisoned for access on arrival */
-#define POISON_STREAM_MAX_PAGES X86_MEMORY_POISON_ON_ACCESS_MAX
-
 typedef struct PoisonRecord {
     uint64_t gpa;
     uint8_t action_required;
@@ -106,11 +103,12 @@ static bool poison_count_valid(void *opaque, int version_id)
 {
     PoisonStream *s = opaque;
 
-    if (s->count < 0 || s->count > POISON_STREAM_MAX_PAGES) {
+    /* Every page of the list is poisoned for access on arrival */
+    if (s->count < 0 || s->count > X86_MEMORY_POISON_ON_ACCESS_MAX) {
         error_report("resilient-poisoned-memory: %d pages is not a count "
                      "of poisoned pages (at most %d, as many as QEMU "
                      "poisons for access)", s->count,
-                     POISON_STREAM_MAX_PAGES);
+                     X86_MEMORY_POISON_ON_ACCESS_MAX);
         return false;
     }
     return true;

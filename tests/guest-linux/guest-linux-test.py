@@ -142,6 +142,16 @@ def start_poison_helper(g, mode='poison'):
     return int(m.group(1), 16)
 
 
+def poison_and_go(g, mode='poison'):
+    """A guest-helper @mode whose page is poisoned for access, told to
+    read it; what it answers is on the console from here on."""
+    gpa = start_poison_helper(g, mode)
+    g.cmd('x-inject-memory-error', gpa=gpa, action='required')
+    mark = g.pos
+    g.run('echo go >&3; exec 3>&-')
+    g.pos = mark        # the helper may answer before the shell
+
+
 def ar_on_access(self, g, runs):
     """@runs helpers, each killed with BUS_MCEERR_AR by its own access.
 
@@ -152,11 +162,7 @@ def ar_on_access(self, g, runs):
     nor on 6.1-6.19)."""
     start = g.pos
     for n in range(runs):
-        gpa = start_poison_helper(g)
-        g.cmd('x-inject-memory-error', gpa=gpa, action='required')
-        mark = g.pos
-        g.run('echo go >&3; exec 3>&-')
-        g.pos = mark        # the helper may answer before the shell
+        poison_and_go(g)
         self.assert_console(g, rb'helper: SIGBUS (\S+) ', f'run {n + 1}: the '
                             'helper told of its page')
         m = self.assert_console(g, rb'helper-exit (\d+)\r?\n',
@@ -332,11 +338,7 @@ def intel_ar_shared(self, kernel):
     g = self.boot(kernel, cpu=INTEL_CPU, kernel_log=True, args=('-smp', '2'))
     start = g.pos
     for n in range(SHARED_RUNS):
-        gpa = start_poison_helper(g, 'poison-shared')
-        g.cmd('x-inject-memory-error', gpa=gpa, action='required')
-        mark = g.pos
-        g.run('echo go >&3; exec 3>&-')
-        g.pos = mark        # the readers may answer before the shell
+        poison_and_go(g, 'poison-shared')
         exits = [int(self.assert_console(
             g, rb'helper: reader \d+ exit (\d+)\r?\n',
             f'run {n + 1}: a reader ended').group(1)) for _ in range(2)]

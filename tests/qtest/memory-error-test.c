@@ -56,6 +56,14 @@ static void inject(QTestState *qts, uint64_t gpa, bool ar)
                              gpa, ar ? "required" : "optional", ar);
 }
 
+/* Poison @gpa's page for access: the vCPU that next touches it gets #MC. */
+static void poison(QTestState *qts, uint64_t gpa)
+{
+    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'action': 'required'}}", gpa);
+}
+
 /* The MEMORY_FAILURE event for the guest, and its action. */
 static void expect_guest_event(QTestState *qts, const char *action, bool ar,
                                bool recursive)
@@ -175,9 +183,7 @@ static void required_on_access(GuestPayloadAccel accel, const char *cpu,
     uint64_t eip, want;
 
     guest_payload_set_input(qts, MEMERR_IN_TOUCH_GPA, gpa + 0x40);
-    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
-                             " 'arguments': {'gpa': %" PRIu64 ","
-                             " 'action': 'required'}}", gpa);
+    poison(qts, gpa);
     guest_payload_set_input(qts, MEMERR_IN_GO, 1);
     /* Without the #MC this waits until meson's timeout fails the test. */
     expect_guest_event(qts, "inject", true, false);
@@ -287,9 +293,7 @@ static void reporting_off(GuestPayloadAccel accel, const char *cpu,
 
     guest_payload_set_input(qts, MEMERR_IN_TOUCH_GPA, gpa);
     guest_payload_set_input(qts, MEMERR_IN_REPORTING, reporting);
-    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
-                             " 'arguments': {'gpa': %" PRIu64 ","
-                             " 'action': 'required'}}", gpa);
+    poison(qts, gpa);
     guest_payload_set_input(qts, MEMERR_IN_GO, 1);
     /* Without the fix, under TCG, this waits until meson's timeout. */
     finish(qts, &mb);
@@ -331,9 +335,7 @@ static void test_repeated_touch(GuestPayloadAccel accel)
 
     guest_payload_set_input(qts, MEMERR_IN_TOUCH_GPA, gpa);
     guest_payload_set_input(qts, MEMERR_IN_TOUCHES, touches);
-    qtest_qmp_assert_success(qts, "{'execute': 'x-inject-memory-error',"
-                             " 'arguments': {'gpa': %" PRIu64 ","
-                             " 'action': 'required'}}", gpa);
+    poison(qts, gpa);
     start_us = g_get_monotonic_time();
     guest_payload_set_input(qts, MEMERR_IN_GO, 1);
     /* Count the events up to SHUTDOWN: the payload is done then. */
